@@ -1,0 +1,410 @@
+package org.makekit.model;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Activation;
+import ai.djl.nn.core.Linear;
+import ai.djl.nn.norm.LayerNorm;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.TreeSet;
+import org.makekit.util.KitException;
+
+/**
+ * CLIP as OpenAI and OpenCLIP build it, with MAKE's patch tokens: a ViT image tower (patch
+ * embedding, class token, learned positions, ln_pre, pre-LN blocks, ln_post on all tokens, one
+ * projection for the class token and the patches) and a causal text transformer pooled at the EOT
+ * token. Parameters live under their OpenCLIP state-dict names, so weights move both ways.
+ *
+ * <p>Every method builds its intermediates in the calling thread's current {@code NDScope} (or
+ * the inputs' manager): wrap calls in an {@code NDScope} to free them.
+ */
+public final class ClipModel implements AutoCloseable {
+    /** Keys that OpenAI's JIT state dicts carry as buffers: accepted and ignored on load. */
+    public static final List<String> IGNORED_KEYS = List.of("input_resolution", "context_length", "vocab_size");
+
+    private final ModelConfig config;
+    private final NDManager manager;
+    private final Map<String, NDArray> params;
+    private final Map<Long, NDArray> causalMasks = new LinkedHashMap<>();
+
+    private ClipModel(ModelConfig config, NDManager manager, Map<String, NDArray> params) {
+        this.config = config;
+        this.manager = manager;
+        this.params = params;
+    }
+
+    public ModelConfig config() {
+        return config;
+    }
+
+    public NDManager manager() {
+        return manager;
+    }
+
+    /** Parameters by OpenCLIP name, in state-dict order. Live arrays: do not close them. */
+    public Map<String, NDArray> parameters() {
+        return params;
+    }
+
+    public NDArray param(String name) {
+        NDArray p = params.get(name);
+        if (p == null) throw new IllegalArgumentException("no parameter " + name);
+        return p;
+    }
+
+    public DataType dataType() {
+        return params.get("logit_scale").getDataType();
+    }
+
+    // ------------------------------------------------------------------ shapes and creation
+
+    /** Every parameter name and its shape, in OpenCLIP's state-dict order. */
+    public static Map<String, long[]> expectedShapes(ModelConfig c) {
+        Map<String, long[]> m = new LinkedHashMap<>();
+        ModelConfig.Vision v = c.vision();
+        ModelConfig.Text t = c.text();
+        m.put("positional_embedding", new long[] {t.contextLength(), t.width()});
+        m.put("text_projection", new long[] {t.width(), c.embedDim()});
+        m.put("logit_scale", new long[] {});
+        m.put("visual.class_embedding", new long[] {v.width()});
+        m.put("visual.positional_embedding", new long[] {v.numPatches() + 1, v.width()});
+        m.put("visual.proj", new long[] {v.width(), c.embedDim()});
+        m.put("visual.conv1.weight", new long[] {v.width(), 3, v.patchSize(), v.patchSize()});
+        m.put("visual.ln_pre.weight", new long[] {v.width()});
+        m.put("visual.ln_pre.bias", new long[] {v.width()});
+        blockShapes(m, "visual.transformer.resblocks.", v.layers(), v.width(), v.mlpWidth());
+        m.put("visual.ln_post.weight", new long[] {v.width()});
+        m.put("visual.ln_post.bias", new long[] {v.width()});
+        blockShapes(m, "transformer.resblocks.", t.layers(), t.width(), t.mlpWidth());
+        m.put("token_embedding.weight", new long[] {t.vocabSize(), t.width()});
+        m.put("ln_final.weight", new long[] {t.width()});
+        m.put("ln_final.bias", new long[] {t.width()});
+        return m;
+    }
+
+    private static void blockShapes(Map<String, long[]> m, String prefix, int layers, int w, int mlp) {
+        for (int i = 0; i < layers; i++) {
+            String p = prefix + i + ".";
+            m.put(p + "attn.in_proj_weight", new long[] {3L * w, w});
+            m.put(p + "attn.in_proj_bias", new long[] {3L * w});
+            m.put(p + "attn.out_proj.weight", new long[] {w, w});
+            m.put(p + "attn.out_proj.bias", new long[] {w});
+            m.put(p + "ln_1.weight", new long[] {w});
+            m.put(p + "ln_1.bias", new long[] {w});
+            m.put(p + "mlp.c_fc.weight", new long[] {mlp, w});
+            m.put(p + "mlp.c_fc.bias", new long[] {mlp});
+            m.put(p + "mlp.c_proj.weight", new long[] {w, mlp});
+            m.put(p + "mlp.c_proj.bias", new long[] {w});
+            m.put(p + "ln_2.weight", new long[] {w});
+            m.put(p + "ln_2.bias", new long[] {w});
+        }
+    }
+
+    /**
+     * A freshly initialised model, following OpenCLIP's initialisation (normal with the tower's
+     * width-dependent std, LayerNorm gains 1 and biases 0, logit scale ln(1/0.07)). The values are
+     * drawn in Java from {@code seed}, so they are identical on every engine and device.
+     */
+    public static ClipModel create(ModelConfig c, NDManager manager, long seed, DataType dtype) {
+        SplittableRandom rng = new SplittableRandom(seed);
+        Map<String, NDArray> params = new LinkedHashMap<>();
+        int vw = c.vision().width();
+        int tw = c.text().width();
+        for (Map.Entry<String, long[]> e : expectedShapes(c).entrySet()) {
+            String n = e.getKey();
+            long[] shape = e.getValue();
+            boolean visual = n.startsWith("visual.");
+            int width = visual ? vw : tw;
+            int layers = visual ? c.vision().layers() : c.text().layers();
+            double attnStd = Math.pow(width, -0.5);
+            double projStd = attnStd * Math.pow(2.0 * layers, -0.5);
+            double fcStd = Math.pow(2.0 * width, -0.5);
+            double std;
+            double constant = Double.NaN;
+            if (n.equals("logit_scale")) {
+                constant = Math.log(1 / 0.07);
+                std = 0;
+            } else if (n.endsWith("ln_1.weight") || n.endsWith("ln_2.weight") || n.matches(".*ln_(pre|post|final)\\.weight")) {
+                constant = 1;
+                std = 0;
+            } else if (n.endsWith(".bias")) {
+                constant = 0;
+                std = 0;
+            } else if (n.equals("token_embedding.weight")) {
+                std = 0.02;
+            } else if (n.equals("positional_embedding")) {
+                std = 0.01;
+            } else if (n.endsWith("attn.in_proj_weight")) {
+                std = attnStd;
+            } else if (n.endsWith("attn.out_proj.weight") || n.endsWith("mlp.c_proj.weight")) {
+                std = projStd;
+            } else if (n.endsWith("mlp.c_fc.weight")) {
+                std = fcStd;
+            } else if (n.equals("text_projection")) {
+                std = attnStd;
+            } else if (n.equals("visual.conv1.weight")) {
+                std = Math.pow(3.0 * c.vision().patchSize() * c.vision().patchSize(), -0.5);
+            } else {
+                std = Math.pow(vw, -0.5); // class embedding, visual positions, visual.proj
+            }
+            long numel = 1;
+            for (long s : shape) numel *= s;
+            float[] data = new float[(int) numel];
+            for (int i = 0; i < data.length; i++) {
+                data[i] = Double.isNaN(constant) ? (float) (rng.nextGaussian() * std) : (float) constant;
+            }
+            params.put(n, manager.create(data, new Shape(shape)).toType(dtype, false));
+        }
+        return new ClipModel(c, manager, params);
+    }
+
+    /**
+     * Loads an OpenCLIP-named safetensors state dict. Every expected name must be present with its
+     * shape; unknown names are errors (except OpenAI's bookkeeping buffers). Values are converted
+     * to {@code dtype}.
+     */
+    public static ClipModel load(ModelConfig c, Path weights, NDManager manager, DataType dtype) {
+        Map<String, Safetensors.Tensor> file = Safetensors.read(weights);
+        Map<String, long[]> expected = expectedShapes(c);
+        List<String> missing = new ArrayList<>();
+        for (Map.Entry<String, long[]> e : expected.entrySet()) {
+            Safetensors.Tensor t = file.get(e.getKey());
+            if (t == null) {
+                missing.add(e.getKey());
+                continue;
+            }
+            long[] got = t.shape();
+            boolean scalarOk = e.getValue().length == 0 && (got.length == 0 || (got.length == 1 && got[0] == 1));
+            if (!scalarOk && !Arrays.equals(got, e.getValue())) {
+                throw new KitException("weights file " + weights + ": tensor '" + e.getKey() + "' has shape "
+                        + Arrays.toString(got) + " but config '" + c.name() + "' needs " + Arrays.toString(e.getValue()));
+            }
+        }
+        if (!missing.isEmpty()) {
+            throw new KitException("weights file " + weights + " lacks " + missing.size() + " tensor(s) that config '"
+                    + c.name() + "' needs, e.g. '" + missing.get(0) + "'" + (missing.size() > 1 ? " and '"
+                    + missing.get(missing.size() - 1) + "'" : ""));
+        }
+        TreeSet<String> unknown = new TreeSet<>(file.keySet());
+        unknown.removeAll(expected.keySet());
+        unknown.removeAll(IGNORED_KEYS);
+        if (!unknown.isEmpty()) {
+            throw new KitException("weights file " + weights + " has " + unknown.size() + " tensor(s) that config '"
+                    + c.name() + "' does not use, e.g. '" + unknown.first() + "' (wrong config for these weights?)");
+        }
+        Map<String, NDArray> params = new LinkedHashMap<>();
+        for (Map.Entry<String, long[]> e : expected.entrySet()) {
+            Safetensors.Tensor t = file.get(e.getKey());
+            NDArray a = t.toNDArray(manager);
+            if (e.getValue().length == 0 && a.getShape().dimension() > 0) a = a.reshape(new Shape());
+            if (a.getDataType() != dtype) {
+                NDArray b = a.toType(dtype, false);
+                a.close();
+                a = b;
+            }
+            if (!a.getDevice().equals(manager.getDevice())) a = a.toDevice(manager.getDevice(), false);
+            params.put(e.getKey(), a);
+        }
+        return new ClipModel(c, manager, params);
+    }
+
+    /** Saves the weights under OpenCLIP names (atomically), with the config name as metadata. */
+    public void save(Path weights) {
+        Map<String, String> meta = new LinkedHashMap<>();
+        meta.put("format", "pt");
+        meta.put("makekit_config", config.name());
+        Safetensors.write(weights, params, meta);
+    }
+
+    /** Makes every parameter trainable (autograd on). */
+    public void requireGradients() {
+        for (NDArray p : params.values()) p.setRequiresGradient(true);
+    }
+
+    @Override
+    public void close() {
+        for (NDArray p : params.values()) p.close();
+        for (NDArray m : causalMasks.values()) m.close();
+    }
+
+    // ------------------------------------------------------------------ forward
+
+    /** Raw projected image outputs: the class token (B, E) and the patch tokens (B, P, E), not normalised. */
+    public record ImageFeatures(NDArray global, NDArray patches) {}
+
+    /**
+     * Encodes normalised images (B, 3, H, W). When {@code trace} is not null, intermediate
+     * activations are stored there (ln_pre_out, block{i}_out, ln_post_out).
+     */
+    public ImageFeatures encodeImage(NDArray images, Map<String, NDArray> trace) {
+        ModelConfig.Vision v = config.vision();
+        long b = images.getShape().get(0);
+        int p = v.patchSize();
+        int g = v.grid();
+        if (images.getShape().dimension() != 4 || images.getShape().get(1) != 3 || images.getShape().get(2) != v.imageSize()
+                || images.getShape().get(3) != v.imageSize()) {
+            throw new KitException("images have shape " + images.getShape() + " but config '" + config.name()
+                    + "' needs (B, 3, " + v.imageSize() + ", " + v.imageSize() + ")");
+        }
+        // Patch embedding as one matmul: (B,3,g,p,g,p) -> (B,g,g,3,p,p) -> (B, g*g, 3*p*p) @ W^T.
+        NDArray patches = images.reshape(b, 3, g, p, g, p).transpose(0, 2, 4, 1, 3, 5).reshape(b, (long) g * g, 3L * p * p);
+        NDArray w = param("visual.conv1.weight").reshape(v.width(), 3L * p * p);
+        NDArray x = patches.matMul(w.transpose());
+        NDArray cls = param("visual.class_embedding").reshape(1, 1, v.width()).repeat(0, b);
+        x = cls.concat(x, 1).add(param("visual.positional_embedding"));
+        x = layerNorm(x, "visual.ln_pre");
+        put(trace, "ln_pre_out", x);
+        for (int i = 0; i < v.layers(); i++) {
+            x = block(x, "visual.transformer.resblocks." + i + ".", v.heads(), null);
+            put(trace, "block" + i + "_out", x);
+        }
+        x = layerNorm(x, "visual.ln_post");
+        put(trace, "ln_post_out", x);
+        NDArray tokens = x.matMul(param("visual.proj"));
+        NDArray global = tokens.get(":, 0, :");
+        NDArray patchTokens = tokens.get(":, 1:, :");
+        return new ImageFeatures(global, patchTokens);
+    }
+
+    /** The position the text tower pools at: argmax of the ids (the first EOT, as the official code). */
+    public static int poolPosition(long[] ids) {
+        int best = 0;
+        for (int i = 1; i < ids.length; i++) {
+            if (ids[i] > ids[best]) best = i;
+        }
+        return best;
+    }
+
+    /**
+     * Encodes token ids (B, context) to raw projected text features (B, E), not normalised.
+     * Positions after the last pooled position of the batch cannot influence any pooled token
+     * (the mask is causal), so they are not computed unless a trace is asked for.
+     */
+    public NDArray encodeText(long[][] ids, Map<String, NDArray> trace) {
+        ModelConfig.Text t = config.text();
+        int b = ids.length;
+        int[] pool = new int[b];
+        int len = 0;
+        for (int i = 0; i < b; i++) {
+            if (ids[i].length != t.contextLength()) {
+                throw new KitException("text " + i + " has " + ids[i].length + " token ids, config '" + config.name()
+                        + "' needs " + t.contextLength());
+            }
+            for (long id : ids[i]) {
+                if (id < 0 || id >= t.vocabSize()) {
+                    throw new KitException("text " + i + " has token id " + id + " outside the vocabulary of "
+                            + t.vocabSize() + " (tokenizer does not match config '" + config.name() + "'?)");
+                }
+            }
+            pool[i] = poolPosition(ids[i]);
+            len = Math.max(len, pool[i] + 1);
+        }
+        if (trace != null) len = t.contextLength();
+        long[] flat = new long[b * len];
+        for (int i = 0; i < b; i++) System.arraycopy(ids[i], 0, flat, i * len, len);
+        NDManager m = manager;
+        NDArray idArr = m.create(flat, new Shape((long) b * len));
+        NDArray x = param("token_embedding.weight").get(idArr).reshape(b, len, t.width());
+        idArr.close();
+        NDArray pos = len == t.contextLength() ? param("positional_embedding") : param("positional_embedding").get("0:" + len);
+        x = x.add(pos);
+        put(trace, "embed_out", x);
+        NDArray mask = causalMask(len);
+        for (int i = 0; i < t.layers(); i++) {
+            x = block(x, "transformer.resblocks." + i + ".", t.heads(), mask);
+            put(trace, "block" + i + "_out", x);
+        }
+        x = layerNorm(x, "ln_final");
+        put(trace, "ln_final_out", x);
+        long[] rows = new long[b];
+        for (int i = 0; i < b; i++) rows[i] = (long) i * len + pool[i];
+        NDArray rowIdx = m.create(rows);
+        NDArray pooled = x.reshape((long) b * len, t.width()).get(rowIdx);
+        rowIdx.close();
+        put(trace, "pooled_pre_proj", pooled);
+        return pooled.matMul(param("text_projection"));
+    }
+
+    /** exp(logit_scale), the multiplier of cosine similarities. */
+    public NDArray logitScaleExp() {
+        return param("logit_scale").exp();
+    }
+
+    /** Clamps the logit scale parameter to [0, ln 100] in place, as the official trainer does after each step. */
+    public void clampLogitScale() {
+        NDArray ls = param("logit_scale");
+        float v = ls.toType(DataType.FLOAT32, false).getFloat();
+        float c = (float) Math.max(0, Math.min(Math.log(100), v));
+        if (c != v) ls.set(new ai.djl.ndarray.index.NDIndex(), c);
+    }
+
+    private NDArray causalMask(long len) {
+        return causalMasks.computeIfAbsent(len * 16 + dataType().ordinal(), k -> {
+            float[] mk = new float[(int) (len * len)];
+            for (int i = 0; i < len; i++) {
+                for (int j = i + 1; j < len; j++) mk[(int) (i * len + j)] = Float.NEGATIVE_INFINITY;
+            }
+            NDArray a = manager.create(mk, new Shape(len, len)).toType(dataType(), false);
+            ai.djl.ndarray.NDScope.unregister(a);
+            return a;
+        });
+    }
+
+    private NDArray layerNorm(NDArray x, String prefix) {
+        long w = x.getShape().getLastDimension();
+        if (x.getDataType() == DataType.FLOAT64) {
+            // DJL's layerNorm takes eps as a float (1e-5f != 1e-5): compute it exactly in double.
+            NDArray mu = x.mean(new int[] {-1}, true);
+            NDArray xc = x.sub(mu);
+            NDArray var = xc.square().mean(new int[] {-1}, true);
+            return xc.div(var.add(config.lnEps()).sqrt()).mul(param(prefix + ".weight")).add(param(prefix + ".bias"));
+        }
+        return LayerNorm.layerNorm(x, new Shape(w), param(prefix + ".weight"), param(prefix + ".bias"),
+                (float) config.lnEps()).singletonOrThrow();
+    }
+
+    private NDArray block(NDArray x, String prefix, int heads, NDArray mask) {
+        x = x.add(attention(layerNorm(x, prefix + "ln_1"), prefix + "attn.", heads, mask));
+        NDArray h = Linear.linear(layerNorm(x, prefix + "ln_2"), param(prefix + "mlp.c_fc.weight"),
+                param(prefix + "mlp.c_fc.bias")).singletonOrThrow();
+        h = config.quickGelu() ? h.mul(Activation.sigmoid(h.mul(1.702))) : Activation.gelu(h);
+        h = Linear.linear(h, param(prefix + "mlp.c_proj.weight"), param(prefix + "mlp.c_proj.bias")).singletonOrThrow();
+        return x.add(h);
+    }
+
+    private NDArray attention(NDArray x, String prefix, int heads, NDArray mask) {
+        Shape s = x.getShape();
+        long b = s.get(0);
+        long l = s.get(1);
+        long w = s.get(2);
+        long d = w / heads;
+        NDArray qkv = Linear.linear(x, param(prefix + "in_proj_weight"), param(prefix + "in_proj_bias")).singletonOrThrow();
+        NDList parts = qkv.split(3, 2);
+        NDArray q = parts.get(0).mul(1.0 / Math.sqrt(d)).reshape(b, l, heads, d).transpose(0, 2, 1, 3);
+        NDArray k = parts.get(1).reshape(b, l, heads, d).transpose(0, 2, 3, 1);
+        NDArray v = parts.get(2).reshape(b, l, heads, d).transpose(0, 2, 1, 3);
+        NDArray scores = q.matMul(k);
+        if (mask != null) scores = scores.add(mask);
+        NDArray out = scores.softmax(-1).matMul(v).transpose(0, 2, 1, 3).reshape(b, l, w);
+        return Linear.linear(out, param(prefix + "out_proj.weight"), param(prefix + "out_proj.bias")).singletonOrThrow();
+    }
+
+    private static void put(Map<String, NDArray> trace, String key, NDArray x) {
+        if (trace != null) trace.put(key, x);
+    }
+
+    /** Device of the parameters. */
+    public Device device() {
+        return manager.getDevice();
+    }
+}
