@@ -345,7 +345,18 @@ public final class ClipModel implements AutoCloseable {
         NDArray ls = param("logit_scale");
         float v = ls.toType(DataType.FLOAT32, false).getFloat();
         float c = (float) Math.max(0, Math.min(Math.log(100), v));
-        if (c != v) ls.set(new ai.djl.ndarray.index.NDIndex(), c);
+        if (c != v) setScalar(ls, c);
+    }
+
+    /** Overwrites a scalar parameter's value in place (its data buffer; autograd is not involved). */
+    public static void setScalar(NDArray scalar, double value) {
+        if (scalar.getDataType() == DataType.FLOAT64) {
+            scalar.set(new double[] {value});
+        } else if (scalar.getDataType() == DataType.FLOAT32) {
+            scalar.set(new float[] {(float) value});
+        } else {
+            throw new IllegalArgumentException("setScalar on " + scalar.getDataType());
+        }
     }
 
     private NDArray causalMask(long len) {
