@@ -1,0 +1,135 @@
+///usr/bin/env jbang "$0" "$@" ; exit $?
+//JAVA 17+
+//DEPS org.makekit:make-kit:0.1.0-SNAPSHOT
+//JAVA_OPTIONS -Dai.djl.offline=true -Xmx8g
+//DESCRIPTION Embed images and texts with a CLIP/MAKE model: writes embeddings as CSV and prints a similarity table.
+
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.stream.Stream;
+import org.makekit.eval.Embedder;
+import org.makekit.model.ClipModel;
+import org.makekit.model.ModelConfig;
+import org.makekit.report.Csv;
+import org.makekit.report.Tables;
+import org.makekit.text.Tokenizer;
+import org.makekit.util.Cli;
+import org.makekit.util.Devices;
+import org.makekit.util.KitException;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(name = "embed", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Embeds images and/or texts with a CLIP-style model (OpenCLIP weight names).",
+                "Writes image_embeddings.csv and text_embeddings.csv (L2-normalised rows) and prints the",
+                "image x text cosine-similarity table."})
+public class embed implements Callable<Integer> {
+    @Option(names = "--model", description = "model config: tiny, small, ViT-B-16 or a JSON file (default: ${DEFAULT-VALUE})")
+    String model = "tiny";
+
+    @Option(names = "--weights", description = "OpenCLIP-named safetensors weights; without it the model is randomly initialised")
+    Path weights;
+
+    @Option(names = "--images", arity = "1..*", description = "image files (JPEG, PNG, BMP) or folders of them")
+    List<Path> images = new ArrayList<>();
+
+    @Option(names = "--texts", description = "a UTF-8 text file, one text per line")
+    Path texts;
+
+    @Option(names = "--out", description = "output folder (default: ${DEFAULT-VALUE})")
+    Path out = Path.of("runs/embed");
+
+    @Option(names = "--batch-size", description = "batch size (default: ${DEFAULT-VALUE})")
+    int batchSize = 32;
+
+    @Option(names = "--device", description = "cpu, gpu or gpu:N (default: ${DEFAULT-VALUE})")
+    String device = "cpu";
+
+    @Option(names = "--seed", description = "seed for random initialisation when no --weights (default: ${DEFAULT-VALUE})")
+    long seed = 0;
+
+    public static void main(String... args) {
+        Cli.main(new embed(), args);
+    }
+
+    @Override
+    public Integer call() throws IOException {
+        if (images.isEmpty() && texts == null) throw new KitException("nothing to embed: give --images and/or --texts");
+        ModelConfig cfg = ModelConfig.load(model);
+        Tokenizer tok = Tokenizer.forConfig(cfg);
+        List<Path> files = listImages(images);
+        List<String> lines = texts == null ? List.of() : readTexts(texts);
+        try (NDManager m = NDManager.newBaseManager(Devices.parse(device).get(0))) {
+            ClipModel clip;
+            if (weights != null) {
+                clip = ClipModel.load(cfg, weights, m, DataType.FLOAT32);
+            } else {
+                System.err.println("warning: no --weights given: using a randomly initialised '" + cfg.name()
+                        + "' model (seed " + seed + "); similarities are meaningless until it is trained");
+                clip = ClipModel.create(cfg, m, seed, DataType.FLOAT32);
+            }
+            Embedder e = new Embedder(clip, tok, batchSize);
+            float[][] img = e.images(files, true);
+            float[][] txt = e.texts(lines, true);
+            Files.createDirectories(out);
+            List<String> names = files.stream().map(Path::toString).toList();
+            if (!files.isEmpty()) Csv.writeVectors(out.resolve("image_embeddings.csv"), "path", names, img);
+            if (!lines.isEmpty()) Csv.writeVectors(out.resolve("text_embeddings.csv"), "text", lines, txt);
+            System.out.println("wrote " + files.size() + " image and " + lines.size() + " text embeddings (dim "
+                    + cfg.embedDim() + ") to " + out);
+            if (!files.isEmpty() && !lines.isEmpty()) {
+                int maxRows = Math.min(files.size(), 20);
+                List<String> shortNames = names.subList(0, maxRows).stream()
+                        .map(n -> Path.of(n).getFileName().toString()).toList();
+                System.out.println(Tables.similarity("cosine similarity (image x text)", shortNames,
+                        java.util.Arrays.copyOf(img, maxRows), lines, txt).printAll());
+                if (files.size() > maxRows) System.out.println("(first " + maxRows + " of " + files.size() + " images shown)");
+            }
+        }
+        return 0;
+    }
+
+    static List<Path> listImages(List<Path> args) throws IOException {
+        List<Path> out = new ArrayList<>();
+        for (Path p : args) {
+            if (Files.isDirectory(p)) {
+                try (Stream<Path> s = Files.walk(p)) {
+                    s.filter(Files::isRegularFile)
+                            .filter(f -> f.getFileName().toString().toLowerCase().matches(".*\\.(jpe?g|png|bmp)$"))
+                            .sorted().forEach(out::add);
+                }
+            } else if (Files.exists(p)) {
+                out.add(p);
+            } else {
+                throw new KitException("image file not found: " + p);
+            }
+        }
+        return out;
+    }
+
+    static List<String> readTexts(Path file) {
+        try {
+            List<String> out = new ArrayList<>();
+            int lineNo = 0;
+            for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+                lineNo++;
+                if (!line.isBlank()) out.add(line.strip());
+            }
+            if (out.isEmpty()) throw new KitException("text file " + file + " has no non-empty line");
+            return out;
+        } catch (java.nio.charset.MalformedInputException e) {
+            throw new KitException("text file " + file + " is not valid UTF-8");
+        } catch (java.nio.file.NoSuchFileException e) {
+            throw new KitException("text file not found: " + file);
+        } catch (IOException e) {
+            throw new KitException("cannot read text file " + file, e);
+        }
+    }
+}

@@ -1,0 +1,21 @@
+package org.makekit.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The README's main command runs the demo script: it must run and print its table. */
+class DemoScriptTest {
+    @Test
+    void demoRunsAndPrintsItsSimilarityTable(@TempDir Path tmp) throws Exception {
+        Run r = Run.script("demo", 600, "--out", tmp.toString());
+        assertEquals(0, r.exit, r.out);
+        assertTrue(r.out.contains("cosine similarity"), r.out);
+        assertTrue(r.out.contains("melanoma.png") && r.out.contains("eczema.png"), r.out);
+        assertTrue(Files.size(tmp.resolve("images/melanoma.png")) > 0);
+    }
+}
