@@ -1,0 +1,293 @@
+package org.makekit.loss;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import java.util.Locale;
+import org.makekit.util.KitException;
+
+/**
+ * MAKE's loss (paper section 2, as the official {@code MKCLLoss} and {@code CLIP.forward} compute it):
+ * multi-positive knowledge-image contrastive learning (MKCL), sub-text level alignment with
+ * knowledge-enhanced visual vectors pooled from the patches (SLRA), and diagnosis-guided weights
+ * (DKW). Total = lambda_m * MKCL + lambda_s * SLRA.
+ *
+ * <p>Texts come image-major: row {@code r = b*n + k} is text k of image b, with n = 3 + K and
+ * k = 0 raw caption, 1 disease (ontology) text, 2 concept text, 3.. sub-sentences. Missing texts
+ * carry mask 0: they never are targets, but stay in every softmax denominator as negatives, as in
+ * the official code.
+ *
+ * <p>Memory: the largest tensors are the (B, nB) logits and the (B, P) patch similarities; no
+ * (nB x nB) matrix and no (B, P, nB) similarity tensor is built. The cross-entropies gather from one
+ * log-softmax per direction; text-to-image reuses the image-to-text logits (transposed softmax axis).
+ */
+public final class MakeLoss {
+    private MakeLoss() {}
+
+    /** How SLRA and DKW index the text batch. */
+    public enum Mode {
+        /** The official code as released (and as the published checkpoint was trained): type-major indexing. */
+        COMPAT,
+        /** Per image, as the paper describes. */
+        INTENDED;
+
+        public static Mode parse(String s) {
+            try {
+                return valueOf(s.trim().toUpperCase(Locale.ROOT));
+            } catch (IllegalArgumentException e) {
+                throw new KitException("loss mode '" + s + "': expected compat or intended");
+            }
+        }
+    }
+
+    /**
+     * @param mode        compat or intended indexing
+     * @param numSubtexts K, sub-sentences per image (0: the knowledge set only, Table 3 row "#")
+     * @param slra        add the SLRA term
+     * @param dkw         weight image-to-text terms with diagnosis-guided weights
+     * @param lambdaM     MKCL weight (1.0)
+     * @param lambdaS     SLRA weight (0.7)
+     * @param sigma       patch-similarity threshold of SLRA (0.0 in official training)
+     */
+    public record Options(Mode mode, int numSubtexts, boolean slra, boolean dkw, double lambdaM, double lambdaS,
+                          double sigma) {
+        public Options {
+            if (numSubtexts < 0) throw new KitException("number of sub-texts must be >= 0, got " + numSubtexts);
+            if ((slra || dkw) && numSubtexts == 0) {
+                throw new KitException("SLRA and DKW need sub-texts (K > 0)");
+            }
+        }
+
+        /** The full MAKE loss as the paper trains it. */
+        public static Options make(Mode mode) {
+            return new Options(mode, 8, true, true, 1.0, 0.7, 0.0);
+        }
+
+        public int textsPerImage() {
+            return 3 + numSubtexts;
+        }
+
+        public Options withMode(Mode m) {
+            return new Options(m, numSubtexts, slra, dkw, lambdaM, lambdaS, sigma);
+        }
+    }
+
+    /** Table 3's rows. {@link #CLIP} trains with {@link ClipLoss} on the raw caption only. */
+    public enum Ablation {
+        CLIP("clip", "CLIP baseline (raw caption)"),
+        MKCL_KNOWLEDGE("mkcl-knowledge", "MKCL, knowledge set only (raw, disease, concept)"),
+        MKCL("mkcl", "MKCL, knowledge set + sub-texts"),
+        MKCL_SLRA("mkcl+slra", "MKCL + SLRA"),
+        MAKE("make", "MKCL + SLRA + DKW (MAKE)");
+
+        public final String id;
+        public final String description;
+
+        Ablation(String id, String description) {
+            this.id = id;
+            this.description = description;
+        }
+
+        public static Ablation parse(String s) {
+            for (Ablation a : values()) if (a.id.equalsIgnoreCase(s.trim())) return a;
+            throw new KitException("ablation '" + s + "': expected one of clip, mkcl-knowledge, mkcl, mkcl+slra, make");
+        }
+
+        /** The MAKE-loss options of this row (not defined for CLIP, which uses ClipLoss). */
+        public Options options(Mode mode, int k) {
+            return switch (this) {
+                case CLIP -> throw new IllegalStateException("the CLIP row uses ClipLoss");
+                case MKCL_KNOWLEDGE -> new Options(mode, 0, false, false, 1.0, 0.7, 0.0);
+                case MKCL -> new Options(mode, k, false, false, 1.0, 0.7, 0.0);
+                case MKCL_SLRA -> new Options(mode, k, true, false, 1.0, 0.7, 0.0);
+                case MAKE -> new Options(mode, k, true, true, 1.0, 0.7, 0.0);
+            };
+        }
+    }
+
+    /**
+     * Everything the loss computed. Scalars are 0-d arrays on the graph; the rest is on the host.
+     * Targets use -100 for ignored rows, as PyTorch's ignore_index.
+     */
+    public record Result(NDArray total, NDArray mkclI2t, NDArray mkclT2i, NDArray mkcl, NDArray slra, NDArray pooled,
+                         double[] dkwWeights, long[] i2tTargets, long[] t2iTargets, long[] slraTargets) {}
+
+    /**
+     * @param image   (B, D) L2-normalised global image features
+     * @param patches (B, P, D) projected patch features, each L2-normalised
+     * @param text    (nB, D) L2-normalised text features, image-major
+     * @param mask    (B, n): true where the text exists
+     * @param scale   exp(logit_scale), a scalar array
+     */
+    public static Result compute(NDArray image, NDArray patches, NDArray text, boolean[][] mask, NDArray scale,
+                                 Options o) {
+        int b = (int) image.getShape().get(0);
+        int n = o.textsPerImage();
+        int t = b * n;
+        checkShapes(image, patches, text, mask, b, n, o);
+        NDManager m = image.getManager();
+        DataType dt = image.getDataType();
+
+        // Rows that are targets, and their weights.
+        double[] w = o.dkw() ? dkwWeights(text, mask, b, n, o.mode()) : ones(t);
+        long[] i2tTargets = new long[t];
+        long[] t2iTargets = new long[t];
+        int valid = 0;
+        for (int r = 0; r < t; r++) {
+            boolean ok = mask[r / n][r % n];
+            i2tTargets[r] = ok ? r : -100;
+            t2iTargets[r] = ok ? r / n : -100;
+            if (ok) valid++;
+        }
+        if (valid == 0) throw new KitException("MAKE loss: every text of the batch is masked");
+        long[] flat = new long[valid];
+        double[] wv = new double[valid];
+        int i = 0;
+        for (int r = 0; r < t; r++) {
+            if (i2tTargets[r] >= 0) {
+                flat[i] = (long) (r / n) * t + r; // element (image r/n, text r) of a (B, T) matrix
+                wv[i++] = w[r];
+            }
+        }
+        NDArray idx = m.create(flat);
+        NDArray logits = image.matMul(text.transpose()).mul(scale); // (B, T)
+        NDArray ceI2t = logits.logSoftmax(1).reshape(-1).get(idx).neg();
+        NDArray ceT2i = logits.logSoftmax(0).reshape(-1).get(idx).neg(); // log-softmax over images = t2i
+        NDArray i2t = weightedMean(ceI2t, wv, m, dt);
+        NDArray t2i = ceT2i.mean();
+        NDArray mkcl = i2t.add(t2i).div(2);
+
+        NDArray slra = null;
+        NDArray pooled = null;
+        long[] slraTargets = new long[t];
+        java.util.Arrays.fill(slraTargets, -100);
+        NDArray total = mkcl.mul(o.lambdaM());
+        if (o.slra()) {
+            long[] sel = new long[b];
+            for (int j = 0; j < b; j++) sel[j] = o.mode() == Mode.COMPAT ? j : (long) j * n;
+            pooled = slraPool(patches, text.get(m.create(sel)), o.sigma());
+            int count = 0;
+            for (int r = 0; r < t; r++) {
+                boolean ignored = o.mode() == Mode.COMPAT ? r < b : r % n == 0;
+                if (i2tTargets[r] >= 0 && !ignored) {
+                    slraTargets[r] = r;
+                    count++;
+                }
+            }
+            if (count > 0) {
+                long[] sflat = new long[count];
+                double[] sw = new double[count];
+                int k = 0;
+                for (int r = 0; r < t; r++) {
+                    if (slraTargets[r] >= 0) {
+                        sflat[k] = (long) (r / n) * t + r;
+                        sw[k++] = w[r];
+                    }
+                }
+                NDArray vlogits = pooled.matMul(text.transpose()).mul(scale);
+                NDArray ce = vlogits.logSoftmax(1).reshape(-1).get(m.create(sflat)).neg();
+                slra = weightedMean(ce, sw, m, dt);
+            } else {
+                slra = scale.mul(0); // no SLRA target in this batch: a zero that keeps the graph
+            }
+            total = total.add(slra.mul(o.lambdaS()));
+        }
+        return new Result(total, i2t, t2i, mkcl, slra, pooled, w, i2tTargets, t2iTargets, slraTargets);
+    }
+
+    /**
+     * SLRA pooling: s_p = patch_p . text_b, weights ReLU-like (s_p if s_p >= sigma else 0, the gate
+     * constant), L2-normalised over patches (denominator max(norm, 1e-12)), then the weighted sum of
+     * the patches. Gradients flow into the patches and the text; the result is not normalised.
+     */
+    public static NDArray slraPool(NDArray patches, NDArray textPerImage, double sigma) {
+        NDArray sim = patches.batchMatMul(textPerImage.expandDims(2)).squeeze(2); // (B, P)
+        NDArray gate = sim.stopGradient().gte(sigma).toType(sim.getDataType(), false);
+        NDArray wts = sim.mul(gate);
+        NDArray norm = wts.norm(new int[] {1}, true).maximum(1e-12);
+        NDArray wn = wts.div(norm);
+        return wn.expandDims(1).batchMatMul(patches).squeeze(1); // (B, D)
+    }
+
+    /**
+     * Diagnosis-guided weights, detached, indexed by text row r = b*n + k: 1 for k < 3; for
+     * sub-text j, softmax over the image's valid sub-texts of their similarity to the disease text,
+     * divided by the row maximum (0 for a missing sub-text). A row is all ones when the disease text
+     * is missing, and also when every sub-text is missing (the official code gives NaN there; those
+     * weights are never used since such rows are never targets).
+     */
+    public static double[] dkwWeights(NDArray text, boolean[][] mask, int b, int n, Mode mode) {
+        int k = n - 3;
+        long[] ontRows = new long[b];
+        long[] subRows = new long[b * k];
+        for (int i = 0; i < b; i++) {
+            ontRows[i] = mode == Mode.COMPAT ? b + i : (long) i * n + 1;
+            for (int j = 0; j < k; j++) {
+                subRows[i * k + j] = mode == Mode.COMPAT ? (long) (3 + j) * b + i : (long) i * n + 3 + j;
+            }
+        }
+        NDManager m = text.getManager();
+        NDArray tt = text.stopGradient();
+        NDArray ont = tt.get(m.create(ontRows));
+        NDArray subs = tt.get(m.create(subRows)).reshape(b, k, text.getShape().get(1));
+        double[] sims = subs.batchMatMul(ont.expandDims(2)).squeeze(2).toType(DataType.FLOAT64, false).toDoubleArray();
+        double[] w = ones(b * n);
+        for (int i = 0; i < b; i++) {
+            if (!mask[i][1]) continue; // no disease text: the row stays all ones
+            double max = Double.NEGATIVE_INFINITY;
+            for (int j = 0; j < k; j++) if (mask[i][3 + j]) max = Math.max(max, sims[i * k + j]);
+            if (max == Double.NEGATIVE_INFINITY) continue; // no sub-text at all: defined as ones (never used)
+            double[] e = new double[k];
+            double sum = 0;
+            for (int j = 0; j < k; j++) {
+                e[j] = mask[i][3 + j] ? Math.exp(sims[i * k + j] - max) : 0;
+                sum += e[j];
+            }
+            double top = 0;
+            for (int j = 0; j < k; j++) {
+                e[j] /= sum;
+                top = Math.max(top, e[j]);
+            }
+            for (int j = 0; j < k; j++) w[i * n + 3 + j] = e[j] / top;
+        }
+        return w;
+    }
+
+    private static NDArray weightedMean(NDArray values, double[] weights, NDManager m, DataType dt) {
+        double sum = 0;
+        boolean allOnes = true;
+        for (double x : weights) {
+            sum += x;
+            allOnes &= x == 1.0;
+        }
+        if (allOnes) return values.mean();
+        NDArray wa = m.create(weights).toType(dt, false);
+        return values.mul(wa).sum().div(sum);
+    }
+
+    private static double[] ones(int n) {
+        double[] w = new double[n];
+        java.util.Arrays.fill(w, 1.0);
+        return w;
+    }
+
+    private static void checkShapes(NDArray image, NDArray patches, NDArray text, boolean[][] mask, int b, int n,
+                                    Options o) {
+        long d = image.getShape().get(1);
+        if (text.getShape().get(0) != (long) b * n || text.getShape().get(1) != d) {
+            throw new KitException("MAKE loss: " + b + " images with " + n + " texts each (3 + K=" + o.numSubtexts()
+                    + ") need text features of shape (" + (long) b * n + ", " + d + "), got " + text.getShape());
+        }
+        if (o.slra() && (patches == null || patches.getShape().dimension() != 3 || patches.getShape().get(0) != b
+                || patches.getShape().get(2) != d)) {
+            throw new KitException("MAKE loss: SLRA needs patch features of shape (" + b + ", P, " + d + "), got "
+                    + (patches == null ? "none" : patches.getShape()));
+        }
+        if (mask.length != b) throw new KitException("MAKE loss: caption mask has " + mask.length + " rows, batch has " + b);
+        for (int i = 0; i < b; i++) {
+            if (mask[i].length != n) {
+                throw new KitException("MAKE loss: caption mask row " + i + " has " + mask[i].length + " entries, need " + n);
+            }
+        }
+    }
+}
