@@ -1,0 +1,39 @@
+///usr/bin/env jbang "$0" "$@" ; exit $?
+//JAVA 17+
+//DEPS org.makekit:make-kit:0.1.0-SNAPSHOT
+//DESCRIPTION List the datasets the kit knows (data-manifests/), what is present and what is missing.
+
+import java.util.concurrent.Callable;
+import org.makekit.data.Manifest;
+import org.makekit.util.Cli;
+import picocli.CommandLine.Command;
+import tech.tablesaw.api.StringColumn;
+import tech.tablesaw.api.Table;
+
+@Command(name = "datasets", mixinStandardHelpOptions = true,
+        description = "Lists every data manifest with its access, licence and whether its data is on disk.")
+public class datasets implements Callable<Integer> {
+    public static void main(String... args) {
+        Cli.main(new datasets(), args);
+    }
+
+    @Override
+    public Integer call() {
+        Table t = Table.create("datasets (data-manifests/)");
+        StringColumn name = StringColumn.create("name");
+        StringColumn access = StringColumn.create("access");
+        StringColumn license = StringColumn.create("licence");
+        StringColumn status = StringColumn.create("status");
+        for (Manifest m : Manifest.all()) {
+            Manifest.Status s = m.status(m.dataDir(null));
+            name.append(m.name());
+            access.append(m.access());
+            license.append(m.license().length() > 28 ? m.license().substring(0, 27) + "…" : m.license());
+            status.append((s.present() ? "present: " : "") + s.detail());
+        }
+        t.addColumns(name, access, license, status);
+        System.out.println(t.printAll());
+        System.out.println("fetch one with: fetch-data NAME (or fetch-data NAME --local-dir DIR for a copy on disk)");
+        return 0;
+    }
+}
