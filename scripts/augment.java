@@ -112,7 +112,7 @@ public class augment implements Callable<Integer> {
             csv = Datasets.pairs(name, localDir, work, new SynthDerm.Config(0, synthTrain, synthVal, synthTest, synthSize));
         }
         ImageTextPairs.Result pairs = ImageTextPairs.read(csv, new ImageTextPairs.Columns(imageColumn, captionColumn,
-                labelColumn, splitColumn), imageRoot, labels == null ? null : new HashSet<>(labels), !noCheckImages);
+                labelColumn, splitColumn), imageRoot, labels == null ? null : new HashSet<>(labels), !noCheckImages, true);
         for (String s : pairs.skipped().subList(0, Math.min(20, pairs.skipped().size()))) System.err.println("skipped: " + s);
         if (pairs.skipped().size() > 20) System.err.println("... and " + (pairs.skipped().size() - 20) + " more skipped rows");
         for (String w : pairs.warnings()) System.err.println("warning: " + w);
@@ -123,7 +123,7 @@ public class augment implements Callable<Integer> {
         Augmenter.Output result;
         int failures = 0;
         switch (extractor) {
-            case "ontology" -> result = new Augmenter(new OntologyExtractor(onto, lex)).augment(pairs.pairs(), pairs.skipped().size());
+            case "ontology" -> result = new Augmenter(new OntologyExtractor(onto, lex)).augment(pairs.pairs(), pairs.skipped().size(), true);
             case "llm" -> {
                 LlmClient client = new LlmClient(LlmClient.Settings.fromEnv(llmBaseUrl, llmModel));
                 System.err.println("using " + client.settings());
@@ -131,7 +131,7 @@ public class augment implements Callable<Integer> {
                 try (JsonlCache cache = new JsonlCache(cachePath)) {
                     System.err.println("answer cache " + cachePath + ": " + cache.size() + " answers already there");
                     LlmExtractor ex = new LlmExtractor(client, cache, onto, lex, concurrency, true);
-                    result = new Augmenter(ex).augment(pairs.pairs(), pairs.skipped().size());
+                    result = new Augmenter(ex).augment(pairs.pairs(), pairs.skipped().size(), true);
                     failures = ex.failures();
                     System.err.println(ex.asked() + " questions asked, " + failures + " without an answer");
                 }

@@ -44,6 +44,31 @@ public final class ImageTextPairs {
      * @param checkImages decode every image (catches truncated and corrupt files)
      */
     public static Result read(Path csv, Columns cols, Path imageRoot, Set<String> labels, boolean checkImages) {
+        return read(csv, cols, imageRoot, labels, checkImages, false);
+    }
+
+    /** As {@link #read(Path, Columns, Path, Set, boolean)}, with a progress bar over the rows when asked. */
+    public static Result read(Path csv, Columns cols, Path imageRoot, Set<String> labels, boolean checkImages,
+                              boolean showProgress) {
+        long approxRows = 0;
+        if (showProgress) {
+            try (java.util.stream.Stream<String> lines = Files.lines(csv, StandardCharsets.ISO_8859_1)) {
+                approxRows = Math.max(1, lines.count() - 1);
+            } catch (IOException | java.io.UncheckedIOException e) {
+                approxRows = 1;
+            }
+        }
+        org.makekit.report.Progress progress = showProgress
+                ? new org.makekit.report.Progress(checkImages ? "read + check" : "read rows", approxRows, "rows") : null;
+        try {
+            return readRows(csv, cols, imageRoot, labels, checkImages, progress);
+        } finally {
+            if (progress != null) progress.close();
+        }
+    }
+
+    private static Result readRows(Path csv, Columns cols, Path imageRoot, Set<String> labels, boolean checkImages,
+                                   org.makekit.report.Progress progress) {
         Path root = imageRoot != null ? imageRoot : csv.toAbsolutePath().getParent();
         List<Pair> pairs = new ArrayList<>();
         List<String> skipped = new ArrayList<>();
@@ -63,6 +88,7 @@ public final class ImageTextPairs {
             boolean hasSplit = cols.split() != null && header.containsKey(cols.split());
             long prevLine = 1;
             for (CSVRecord rec : p) {
+                if (progress != null) progress.step(1);
                 long line = prevLine + 1; // the record's first line
                 prevLine = p.getCurrentLineNumber();
                 String at = csv + ", line " + line;

@@ -45,6 +45,11 @@ public final class Augmenter {
     public record Output(List<TrainingRow> rows, Summary summary) {}
 
     public Output augment(List<ImageTextPairs.Pair> pairs, int skipped) {
+        return augment(pairs, skipped, false);
+    }
+
+    /** As {@link #augment(List, int)}, with a progress bar over the rows when asked. */
+    public Output augment(List<ImageTextPairs.Pair> pairs, int skipped, boolean showProgress) {
         List<String> captions = new ArrayList<>(pairs.size());
         for (ImageTextPairs.Pair p : pairs) captions.add(p.caption());
         List<Knowledge> know = extractor.extract(captions);
@@ -53,7 +58,10 @@ public final class Augmenter {
         int co = 0;
         int trunc = 0;
         long subs = 0;
+        org.makekit.report.Progress progress = showProgress
+                ? new org.makekit.report.Progress("augment", pairs.size(), "rows") : null;
         for (int i = 0; i < pairs.size(); i++) {
+            if (progress != null) progress.step(1);
             ImageTextPairs.Pair p = pairs.get(i);
             Knowledge k = know.get(i);
             SentenceSplitter.Split split = SentenceSplitter.split(p.caption(), TrainingTable.K);
@@ -68,6 +76,7 @@ public final class Augmenter {
                     k.hasDiagnosis() ? k.diagnosis() : "", k.hasConcepts() ? String.join(", ", k.concepts()) : "",
                     p.label(), p.split()));
         }
+        if (progress != null) progress.close();
         Summary s = new Summary(rows.size(), dx, co, rows.isEmpty() ? 0 : (double) subs / rows.size(), trunc, skipped);
         return new Output(rows, s);
     }
