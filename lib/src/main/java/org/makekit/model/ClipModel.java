@@ -31,6 +31,8 @@ import org.makekit.util.KitException;
 public final class ClipModel implements AutoCloseable {
     /** Keys that OpenAI's JIT state dicts carry as buffers: accepted and ignored on load. */
     public static final List<String> IGNORED_KEYS = List.of("input_resolution", "context_length", "vocab_size");
+    /** Optional parameters: OpenCLIP stores SigLIP's learnable bias as a scalar 'logit_bias'. */
+    public static final String LOGIT_BIAS = "logit_bias";
 
     private final ModelConfig config;
     private final NDManager manager;
@@ -198,6 +200,7 @@ public final class ClipModel implements AutoCloseable {
         TreeSet<String> unknown = new TreeSet<>(file.keySet());
         unknown.removeAll(expected.keySet());
         unknown.removeAll(IGNORED_KEYS);
+        unknown.remove(LOGIT_BIAS);
         if (!unknown.isEmpty()) {
             throw new KitException("weights file " + weights + " has " + unknown.size() + " tensor(s) that config '"
                     + c.name() + "' does not use, e.g. '" + unknown.first() + "' (wrong config for these weights?)");
@@ -215,7 +218,28 @@ public final class ClipModel implements AutoCloseable {
             if (!a.getDevice().equals(manager.getDevice())) a = a.toDevice(manager.getDevice(), false);
             params.put(e.getKey(), a);
         }
+        if (file.containsKey(LOGIT_BIAS)) {
+            NDArray bias = file.get(LOGIT_BIAS).toNDArray(manager).reshape(new Shape()).toType(dtype, false);
+            params.put(LOGIT_BIAS, bias.toDevice(manager.getDevice(), false));
+        }
         return new ClipModel(c, manager, params);
+    }
+
+    /** Adds SigLIP's learnable logit bias (scalar) if the model has none; returns it. */
+    public NDArray ensureLogitBias(double init) {
+        return params.computeIfAbsent(LOGIT_BIAS, k -> manager.create(init).toType(dataType(), false));
+    }
+
+    /** A copy of this model on another manager (device) and data type: a replica for multi-device or fp16 compute. */
+    public ClipModel replica(NDManager target, DataType dtype) {
+        Map<String, NDArray> copy = new LinkedHashMap<>();
+        for (Map.Entry<String, NDArray> e : params.entrySet()) {
+            // duplicate() first: toDevice/toType return the same tensor when nothing changes, copy flag or not.
+            NDArray a = e.getValue().duplicate().toDevice(target.getDevice(), false).toType(dtype, false);
+            a.attach(target);
+            copy.put(e.getKey(), a);
+        }
+        return new ClipModel(config, target, copy);
     }
 
     /** Saves the weights under OpenCLIP names (atomically), with the config name as metadata. */

@@ -1,0 +1,220 @@
+package org.makekit.train;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.training.GradientCollector;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.makekit.model.ClipModel;
+import org.makekit.model.Features;
+import org.makekit.text.Tokenizer;
+
+/**
+ * Loss and gradients of one training step.
+ *
+ * <p>Direct path (one replica, float32, no micro-batching): one graph over the whole batch.
+ *
+ * <p>Cached path (micro-batches, several devices, or fp16): exact large batches with bounded memory
+ * (gradient caching): (1) embed every image and text without a graph, micro-batch by micro-batch,
+ * on every replica; (2) gather the embeddings on the master device, compute the loss there with
+ * the embeddings as leaves, and take its gradient with respect to them; (3) re-embed each
+ * micro-batch with a graph and back-propagate those gradients into the replica's weights; (4) sum
+ * the replicas' gradients into float32 master gradients. Negatives span the whole batch on every
+ * device, and the gradients equal the direct path's.
+ *
+ * <p>The loss is multiplied by {@code lossScale} before backward (fp16); the returned gradients are
+ * divided by it again.
+ */
+public final class StepComputer {
+    private final Map<String, NDArray> master;
+    private final List<ClipModel> replicas;
+    private final boolean shared;
+    private final Objective objective;
+    private final Tokenizer tokenizer;
+    private final int microBatch;
+    private final int textChunk;
+
+    /** Result: loss and parts (host values), whether every gradient is finite, and master gradients. */
+    public record Result(double loss, Map<String, Double> parts, boolean finite, Map<String, NDArray> grads) {}
+
+    /**
+     * @param master     float32 master weights (the optimizer's), by OpenCLIP name
+     * @param replicas   models that compute; a single float32 replica on the master's arrays is shared
+     * @param microBatch images per forward pass with graph (0: whole batch at once)
+     * @param textChunk  texts per forward pass
+     */
+    public StepComputer(Map<String, NDArray> master, List<ClipModel> replicas, Objective objective, Tokenizer tokenizer,
+                        int microBatch, int textChunk) {
+        this.master = master;
+        this.replicas = replicas;
+        this.shared = replicas.size() == 1 && replicas.get(0).parameters().get("logit_scale") == master.get("logit_scale");
+        this.objective = objective;
+        this.tokenizer = tokenizer;
+        this.microBatch = microBatch;
+        this.textChunk = Math.max(1, textChunk);
+    }
+
+    public boolean direct() {
+        return shared && (microBatch <= 0);
+    }
+
+    static void zeroGrads(Map<String, NDArray> params) {
+        for (NDArray p : params.values()) {
+            if (p.hasGradient()) p.getGradient().set(new NDIndex("..."), 0f);
+        }
+    }
+
+    public Result compute(float[] pixels, int batch, TextBatch texts, double lossScale) {
+        zeroGrads(master);
+        for (ClipModel r : replicas) if (!shared) zeroGrads(r.parameters());
+        return direct() ? computeDirect(pixels, batch, texts, lossScale) : computeCached(pixels, batch, texts, lossScale);
+    }
+
+    private NDArray images(ClipModel m, float[] pixels, int from, int n) {
+        int size = m.config().vision().imageSize();
+        int per = 3 * size * size;
+        float[] slice = java.util.Arrays.copyOfRange(pixels, from * per, (from + n) * per);
+        return m.manager().create(slice, new Shape(n, 3, size, size)).toType(m.dataType(), false);
+    }
+
+    private Result computeDirect(float[] pixels, int batch, TextBatch texts, double lossScale) {
+        ClipModel m = replicas.get(0);
+        boolean patches = objective.method().needsPatches();
+        Objective.Value v;
+        try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+            ClipModel.ImageFeatures f = m.encodeImage(images(m, pixels, 0, batch), null);
+            NDArray img = Features.l2normalize(f.global());
+            NDArray pat = patches ? Features.l2normalize(f.patches()) : null;
+            NDArray txtU = Features.l2normalize(TextEncoder.encodeAll(m, TextEncoder.plan(texts.unique(), tokenizer, textChunk)));
+            NDArray txt = txtU.get(m.manager().create(texts.rowToUnique()));
+            v = objective.compute(img, pat, txt, texts.mask(), master.get("logit_scale"), master.get(ClipModel.LOGIT_BIAS));
+            gc.backward(lossScale == 1.0 ? v.loss() : v.loss().mul(lossScale));
+        }
+        return finish(v, lossScale, null);
+    }
+
+    private Result computeCached(float[] pixels, int batch, TextBatch texts, double lossScale) {
+        boolean patches = objective.method().needsPatches();
+        ClipModel lead = replicas.get(0);
+        int r = replicas.size();
+        // Image shards per replica, then micro-batches within a shard.
+        List<int[]> imageParts = new ArrayList<>(); // {replica, from, n}
+        for (int i = 0; i < r; i++) {
+            int from = (int) ((long) batch * i / r);
+            int to = (int) ((long) batch * (i + 1) / r);
+            int mb = microBatch > 0 ? microBatch : Math.max(1, to - from);
+            for (int s = from; s < to; s += mb) imageParts.add(new int[] {i, s, Math.min(mb, to - s)});
+        }
+        TextEncoder.Plan plan = TextEncoder.plan(texts.unique(), tokenizer,
+                microBatch > 0 ? Math.min(textChunk, Math.max(1, microBatch * 4)) : textChunk);
+        NDArray masterScale = master.get("logit_scale");
+        // (1) embeddings without a graph, gathered on the master device in float32.
+        NDList img = new NDList();
+        NDList pat = new NDList();
+        for (int[] p : imageParts) {
+            ClipModel m = replicas.get(p[0]);
+            ClipModel.ImageFeatures f = m.encodeImage(images(m, pixels, p[1], p[2]), null);
+            img.add(toMaster(Features.l2normalize(f.global()), masterScale));
+            if (patches) pat.add(toMaster(Features.l2normalize(f.patches()), masterScale));
+        }
+        NDList txtParts = new NDList();
+        for (int c = 0; c < plan.chunks().size(); c++) {
+            ClipModel m = replicas.get(c % r);
+            txtParts.add(toMaster(Features.l2normalize(TextEncoder.encodeChunk(m, plan, plan.chunks().get(c))), masterScale));
+        }
+        NDArray imgL = NDArrays.concat(img, 0);
+        NDArray patL = patches ? NDArrays.concat(pat, 0) : null;
+        NDArray txtSorted = NDArrays.concat(txtParts, 0);
+        imgL.setRequiresGradient(true);
+        if (patL != null) patL.setRequiresGradient(true);
+        txtSorted.setRequiresGradient(true);
+        // Rows of txtSorted follow the chunks; map each batch text row to its row there.
+        long[] uniqueToSorted = new long[texts.unique().size()];
+        int pos = 0;
+        for (int[] c : plan.chunks()) for (int i : c) uniqueToSorted[i] = pos++;
+        long[] rowToSorted = new long[texts.rowToUnique().length];
+        for (int i = 0; i < rowToSorted.length; i++) rowToSorted[i] = uniqueToSorted[(int) texts.rowToUnique()[i]];
+        // (2) the loss on the gathered embeddings, and its gradient with respect to them.
+        Objective.Value v;
+        try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+            NDArray txt = txtSorted.get(masterScale.getManager().create(rowToSorted));
+            v = objective.compute(imgL, patL, txt, texts.mask(), masterScale, master.get(ClipModel.LOGIT_BIAS));
+            gc.backward(lossScale == 1.0 ? v.loss() : v.loss().mul(lossScale));
+        }
+        NDArray dImg = imgL.getGradient();
+        NDArray dPat = patL != null ? patL.getGradient() : null;
+        NDArray dTxt = txtSorted.getGradient();
+        // (3) re-embed with a graph, back-propagating the cached gradients.
+        int row = 0;
+        for (int[] p : imageParts) {
+            ClipModel m = replicas.get(p[0]);
+            try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                ClipModel.ImageFeatures f = m.encodeImage(images(m, pixels, p[1], p[2]), null);
+                NDArray g = Features.l2normalize(f.global());
+                NDArray s = g.mul(slice(dImg, row, p[2], m)).sum();
+                if (patches) s = s.add(Features.l2normalize(f.patches()).mul(slice(dPat, row, p[2], m)).sum());
+                gc.backward(s);
+            }
+            row += p[2];
+        }
+        int trow = 0;
+        for (int c = 0; c < plan.chunks().size(); c++) {
+            ClipModel m = replicas.get(c % r);
+            int[] chunk = plan.chunks().get(c);
+            try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                NDArray t = Features.l2normalize(TextEncoder.encodeChunk(m, plan, chunk));
+                gc.backward(t.mul(slice(dTxt, trow, chunk.length, m)).sum());
+            }
+            trow += chunk.length;
+        }
+        // (4) replicas' gradients summed into buffers for the master (a master array outside every
+        // graph has no .grad of its own: DJL hands out a fresh zero tensor for it).
+        Map<String, NDArray> grads = null;
+        if (!shared) {
+            grads = new LinkedHashMap<>();
+            for (Map.Entry<String, NDArray> e : master.entrySet()) {
+                // (DJL's stand-in zero gradient is float32 whatever the parameter's type)
+                NDArray acc = e.getValue().getGradient().toType(e.getValue().getDataType(), false).duplicate();
+                for (ClipModel m : replicas) {
+                    NDArray p = m.parameters().get(e.getKey());
+                    if (p == null || !p.hasGradient()) continue;
+                    acc.addi(p.getGradient().toDevice(acc.getDevice(), false).toType(acc.getDataType(), false));
+                }
+                grads.put(e.getKey(), acc);
+            }
+        }
+        return finish(v, lossScale, grads);
+    }
+
+    private NDArray toMaster(NDArray x, NDArray like) {
+        return x.toDevice(like.getDevice(), false).toType(like.getDataType(), false);
+    }
+
+    private static NDArray slice(NDArray g, int from, int n, ClipModel m) {
+        return g.get(from + ":" + (from + n)).toDevice(m.manager().getDevice(), false).toType(m.dataType(), false);
+    }
+
+    private Result finish(Objective.Value v, double lossScale, Map<String, NDArray> summed) {
+        Map<String, NDArray> grads = new LinkedHashMap<>();
+        NDList all = new NDList();
+        for (Map.Entry<String, NDArray> e : master.entrySet()) {
+            NDArray g = summed != null ? summed.get(e.getKey()) : e.getValue().getGradient();
+            if (lossScale != 1.0) g = g.div(lossScale);
+            grads.put(e.getKey(), g);
+            all.add(g.isNaN().logicalOr(g.isInfinite()).any().toType(DataType.INT32, false).reshape(1));
+        }
+        boolean finite = NDArrays.concat(all).sum().toType(DataType.INT64, false).getLong() == 0;
+        double loss = v.loss().toType(DataType.FLOAT64, false).getDouble();
+        finite &= Double.isFinite(loss);
+        Map<String, Double> parts = new LinkedHashMap<>();
+        v.parts().forEach((k, x) -> parts.put(k, x.toType(DataType.FLOAT64, false).getDouble()));
+        return new Result(loss, parts, finite, grads);
+    }
+}
