@@ -338,7 +338,10 @@ public final class ClipModel implements AutoCloseable {
         for (int i = 0; i < b; i++) System.arraycopy(ids[i], 0, flat, i * len, len);
         NDManager m = manager;
         NDArray idArr = m.create(flat, new Shape((long) b * len));
-        NDArray x = param("token_embedding.weight").get(idArr).reshape(b, len, t.width());
+        // torch.embedding, not advanced indexing: its CPU backward accumulates repeated tokens in a
+        // fixed order, so training on CPU is bit-reproducible (index_put's accumulation is not).
+        NDArray x = ai.djl.nn.core.Embedding.embedding(idArr, param("token_embedding.weight"),
+                ai.djl.ndarray.types.SparseFormat.DENSE).singletonOrThrow().reshape(b, len, t.width());
         idArr.close();
         NDArray pos = len == t.contextLength() ? param("positional_embedding") : param("positional_embedding").get("0:" + len);
         x = x.add(pos);

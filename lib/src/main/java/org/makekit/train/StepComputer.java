@@ -93,7 +93,7 @@ public final class StepComputer {
             NDArray img = Features.l2normalize(f.global());
             NDArray pat = patches ? Features.l2normalize(f.patches()) : null;
             NDArray txtU = Features.l2normalize(TextEncoder.encodeAll(m, TextEncoder.plan(texts.unique(), tokenizer, textChunk)));
-            NDArray txt = txtU.get(m.manager().create(texts.rowToUnique()));
+            NDArray txt = Features.gatherRows(txtU, texts.rowToUnique());
             v = objective.compute(img, pat, txt, texts.mask(), master.get("logit_scale"), master.get(ClipModel.LOGIT_BIAS));
             gc.backward(lossScale == 1.0 ? v.loss() : v.loss().mul(lossScale));
         }
@@ -144,7 +144,7 @@ public final class StepComputer {
         // (2) the loss on the gathered embeddings, and its gradient with respect to them.
         Objective.Value v;
         try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-            NDArray txt = txtSorted.get(masterScale.getManager().create(rowToSorted));
+            NDArray txt = Features.gatherRows(txtSorted, rowToSorted);
             v = objective.compute(imgL, patL, txt, texts.mask(), masterScale, master.get(ClipModel.LOGIT_BIAS));
             gc.backward(lossScale == 1.0 ? v.loss() : v.loss().mul(lossScale));
         }

@@ -1,0 +1,66 @@
+package org.makekit.train;
+
+import com.google.gson.Gson;
+import com.google.gson.GsonBuilder;
+
+/**
+ * Everything a training run needs, saved with every checkpoint (so --resume continues the same run).
+ * Defaults are the small-data CPU demo; {@link #paper()} is the official recipe (MAKE pretrain.sh).
+ */
+public final class TrainConfig {
+    public String method = "make";
+    public String mode = "compat";
+    public String model = "tiny";
+    public String init;                 // OpenCLIP-named weights to start from (null: fresh init)
+    public String table;                // training table CSV (official columns)
+    public String imageRoot;            // default: the table's folder
+    public String trainSplit = "train"; // rows with this split (all rows if the table has no split values)
+    public String evalSplit = "test";   // zero-shot check at the end ("" to skip)
+    public String out = "runs/pretrain";
+    public int epochs = 8;
+    public long steps;                  // > 0 overrides epochs
+    public int batchSize = 32;
+    public int microBatch;              // > 0: gradient caching with this many images per pass
+    public int textChunk = 128;
+    public double lr = 5e-4;
+    public double beta1 = 0.9;
+    public double beta2 = 0.98;
+    public double eps = 1e-6;
+    public double weightDecay = 0.1;
+    public long warmup = 50;
+    public long seed = 0;
+    public int workers = 2;
+    public int prefetch = 4;
+    public int checkpointEvery = 100;
+    public int keepCheckpoints = 2;
+    public String device = "cpu";
+    public String precision = "fp32";   // fp32 or fp16 (GPU: fp16 compute, fp32 master weights, loss scaling)
+    public int k = 8;
+    public int maxNonFinite = 5;        // consecutive non-finite fp32 steps before the run stops
+
+    /** The official recipe for the paper's model (used with Derm1M on a GPU). */
+    public static TrainConfig paper() {
+        TrainConfig c = new TrainConfig();
+        c.model = "ViT-B-16";
+        c.epochs = 15;
+        c.batchSize = 2048;
+        c.lr = 1e-4;
+        c.warmup = 1500;
+        c.precision = "fp16";
+        c.workers = 16;
+        c.checkpointEvery = 200;
+        return c;
+    }
+
+    public String toJson() {
+        return new GsonBuilder().setPrettyPrinting().create().toJson(this);
+    }
+
+    public static TrainConfig fromJson(String json) {
+        return new Gson().fromJson(json, TrainConfig.class);
+    }
+
+    public TrainConfig copy() {
+        return fromJson(toJson());
+    }
+}

@@ -1,0 +1,76 @@
+package org.makekit.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.makekit.model.Safetensors;
+import org.makekit.train.Checkpoint;
+
+/** The pretrain script as a user runs it, killed with SIGKILL at a random moment and resumed. */
+class PretrainScriptTest {
+    static final String[] SMALL = {"--steps", "30", "--batch-size", "8", "--checkpoint-every", "4", "--warmup", "5",
+        "--synth-train", "48", "--synth-val", "8", "--synth-test", "20", "--workers", "2"};
+
+    static List<String> args(Path out, String... extra) {
+        List<String> a = new ArrayList<>(List.of(SMALL));
+        a.add("--out");
+        a.add(out.toString());
+        a.addAll(List.of(extra));
+        return a;
+    }
+
+    @Test
+    void helpListsTheMethodsAndFlags() throws Exception {
+        Run r = Run.script("pretrain", 300, "--help");
+        assertEquals(0, r.exit, r.out);
+        for (String s : new String[] {"--method", "--mode", "--resume", "--micro-batch", "--device", "--precision", "mkcl+slra"}) {
+            assertTrue(r.out.contains(s), s);
+        }
+    }
+
+    @Test
+    void killNineThenResumeContinuesFromTheLastWholeCheckpoint(@TempDir Path tmp) throws Exception {
+        Path out = tmp.resolve("run");
+        List<String> cmd = new ArrayList<>(List.of(Run.jbang(), Run.root().resolve("scripts/pretrain.java").toString()));
+        cmd.addAll(args(out));
+        ProcessBuilder pb = new ProcessBuilder(cmd).directory(Run.root().toFile()).redirectErrorStream(true)
+                .redirectOutput(tmp.resolve("first.log").toFile());
+        Process p = pb.start();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(400);
+        while (System.nanoTime() < deadline && Checkpoint.latest(out) == null && p.isAlive()) Thread.sleep(100);
+        assertTrue(p.isAlive(), "the run ended before it could be killed:\n" + Files.readString(tmp.resolve("first.log")));
+        Thread.sleep(new Random().nextInt(2500)); // a random moment, possibly mid-checkpoint
+        p.destroyForcibly(); // SIGKILL
+        assertTrue(p.waitFor(30, TimeUnit.SECONDS));
+        Path last = Checkpoint.latest(out);
+        assertNotNull(last, "a checkpoint survives the kill");
+        // The checkpoint named 'latest' is whole: every file parses.
+        assertTrue(Safetensors.read(last.resolve("model.safetensors")).containsKey("visual.proj"));
+        assertTrue(Safetensors.read(last.resolve("optimizer.safetensors")).containsKey("exp_avg.visual.proj"));
+        long step = Checkpoint.state(last).get("step").getAsLong();
+        assertTrue(step >= 4 && step % 4 == 0, "checkpoint step " + step);
+
+        List<String> resume = new ArrayList<>(args(out, "--resume"));
+        Run r = Run.script("pretrain", 600, resume.toArray(new String[0]));
+        assertEquals(0, r.exit, r.out);
+        assertTrue(r.out.contains("done: 30 steps"), r.out);
+        List<String> rows = Files.readAllLines(out.resolve("metrics.csv"));
+        assertEquals(31, rows.size(), "header + one row per step, none twice");
+        for (int i = 1; i <= 30; i++) assertTrue(rows.get(i).startsWith(i + ","), rows.get(i));
+        assertTrue(Files.size(out.resolve("loss.png")) > 1000);
+        assertTrue(Files.exists(out.resolve("model.safetensors")));
+        assertTrue(Files.readString(out.resolve("zero-shot.json")).contains("top1"));
+        try (var s = Files.list(Checkpoint.dir(out))) {
+            assertTrue(s.noneMatch(x -> x.getFileName().toString().startsWith(".tmp-")), "temporaries cleaned on resume");
+        }
+    }
+}
