@@ -72,6 +72,12 @@ public class augment implements Callable<Integer> {
     @Option(names = "--concepts", description = "concept lexicon JSON {concept: [terms]} (default: Derm1M's)")
     Path concepts;
 
+    @Option(names = "--disease-prefix", description = "opening of the disease text (default: '${DEFAULT-VALUE}')")
+    String diseasePrefix = org.makekit.knowledge.Knowledge.DISEASE_PREFIX;
+
+    @Option(names = "--concept-prefix", description = "opening of the concept text (default: '${DEFAULT-VALUE}')")
+    String conceptPrefix = org.makekit.knowledge.Knowledge.CONCEPT_PREFIX;
+
     @Option(names = "--llm-base-url", description = "OpenAI-compatible endpoint (or MAKEKIT_LLM_BASE_URL)")
     String llmBaseUrl;
 
@@ -96,6 +102,10 @@ public class augment implements Callable<Integer> {
 
     public static void main(String... args) {
         Cli.main(new augment(), args);
+    }
+
+    org.makekit.knowledge.Knowledge.Templates templates() {
+        return new org.makekit.knowledge.Knowledge.Templates(diseasePrefix, conceptPrefix);
     }
 
     @Override
@@ -123,14 +133,14 @@ public class augment implements Callable<Integer> {
         Augmenter.Output result;
         int failures = 0;
         switch (extractor) {
-            case "ontology" -> result = new Augmenter(new OntologyExtractor(onto, lex)).augment(pairs.pairs(), pairs.skipped().size(), true);
+            case "ontology" -> result = new Augmenter(new OntologyExtractor(onto, lex, templates())).augment(pairs.pairs(), pairs.skipped().size(), true);
             case "llm" -> {
                 LlmClient client = new LlmClient(LlmClient.Settings.fromEnv(llmBaseUrl, llmModel));
                 System.err.println("using " + client.settings());
                 Path cachePath = llmCache != null ? llmCache : work.resolve(out.getFileName() + ".llm-cache.jsonl");
                 try (JsonlCache cache = new JsonlCache(cachePath)) {
                     System.err.println("answer cache " + cachePath + ": " + cache.size() + " answers already there");
-                    LlmExtractor ex = new LlmExtractor(client, cache, onto, lex, concurrency, true);
+                    LlmExtractor ex = new LlmExtractor(client, cache, onto, lex, concurrency, true).withTemplates(templates());
                     result = new Augmenter(ex).augment(pairs.pairs(), pairs.skipped().size(), true);
                     failures = ex.failures();
                     System.err.println(ex.asked() + " questions asked, " + failures + " without an answer");

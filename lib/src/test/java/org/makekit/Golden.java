@@ -24,7 +24,7 @@ public final class Golden {
 
     public static JsonObject json(Path file) {
         try {
-            return JsonParser.parseString(Files.readString(file)).getAsJsonObject();
+            return org.makekit.util.Json.parse(Files.readString(file)).getAsJsonObject();
         } catch (IOException e) {
             throw new AssertionError("cannot read golden " + file, e);
         }

@@ -62,7 +62,7 @@ public record Manifest(String name, String title, String homepage, String licens
     public static Manifest load(Path file) {
         JsonObject o;
         try {
-            o = JsonParser.parseString(Files.readString(file)).getAsJsonObject();
+            o = org.makekit.util.Json.parse(Files.readString(file)).getAsJsonObject();
         } catch (IOException e) {
             throw new KitException("cannot read manifest " + file, e);
         } catch (RuntimeException e) {

@@ -66,7 +66,7 @@ public final class ZeroShotEval {
 
     public static JsonObject knowledge(String file) {
         try (InputStream in = ZeroShotEval.class.getResourceAsStream("/org/makekit/knowledge/" + file)) {
-            return JsonParser.parseString(new String(in.readAllBytes(), StandardCharsets.UTF_8)).getAsJsonObject();
+            return org.makekit.util.Json.parse(new String(in.readAllBytes(), StandardCharsets.UTF_8)).getAsJsonObject();
         } catch (IOException | NullPointerException e) {
             throw new KitException("cannot read built-in knowledge file " + file);
         }

@@ -45,7 +45,7 @@ public final class ConceptLexicon {
     static ConceptLexicon parse(String json, String where) {
         JsonObject o;
         try {
-            o = JsonParser.parseString(json).getAsJsonObject();
+            o = org.makekit.util.Json.parse(json).getAsJsonObject();
         } catch (RuntimeException e) {
             throw new KitException(where + ": expected a JSON object {concept: [terms]}", e);
         }

@@ -35,7 +35,7 @@ public final class JsonlCache implements AutoCloseable {
                 for (String line : lines) {
                     if (line.isBlank()) continue;
                     try {
-                        JsonObject o = JsonParser.parseString(line).getAsJsonObject();
+                        JsonObject o = org.makekit.util.Json.parse(line).getAsJsonObject();
                         entries.put(o.get("key").getAsString(), o.get("answer").getAsString());
                     } catch (RuntimeException e) {
                         ignoredLines++; // a line cut by a kill: its question is asked again

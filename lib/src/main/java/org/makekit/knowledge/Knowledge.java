@@ -10,6 +10,12 @@ public record Knowledge(String diagnosis, String diseaseCaption, List<String> co
     public static final String DISEASE_PREFIX = "This is a skin photo diagnosed as ";
     public static final String CONCEPT_PREFIX = "This skin photo shows ";
 
+    /** The sentence openings of the two knowledge texts: a domain's own wording. */
+    public record Templates(String diseasePrefix, String conceptPrefix) {
+        /** MAKE's (Derm1M's) templates. */
+        public static final Templates DERMATOLOGY = new Templates(DISEASE_PREFIX, CONCEPT_PREFIX);
+    }
+
     public boolean hasDiagnosis() {
         return diagnosis != null && !diagnosis.isBlank();
     }
@@ -20,6 +26,10 @@ public record Knowledge(String diagnosis, String diseaseCaption, List<String> co
 
     /** "This skin photo shows {c1, c2, ...}." or "" when no concept. */
     public static String conceptCaption(List<String> concepts) {
-        return concepts.isEmpty() ? "" : CONCEPT_PREFIX + String.join(", ", concepts) + ".";
+        return conceptCaption(concepts, CONCEPT_PREFIX);
+    }
+
+    public static String conceptCaption(List<String> concepts, String prefix) {
+        return concepts.isEmpty() ? "" : prefix + String.join(", ", concepts) + ".";
     }
 }

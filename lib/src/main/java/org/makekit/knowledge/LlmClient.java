@@ -86,7 +86,7 @@ public final class LlmClient {
                         + ": " + abbreviate(resp.body()));
             }
             try {
-                JsonObject o = JsonParser.parseString(resp.body()).getAsJsonObject();
+                JsonObject o = org.makekit.util.Json.parse(resp.body()).getAsJsonObject();
                 return o.getAsJsonArray("choices").get(0).getAsJsonObject().getAsJsonObject("message").get("content")
                         .getAsString();
             } catch (RuntimeException e) {

@@ -33,6 +33,13 @@ public final class LlmExtractor implements KnowledgeExtractor {
     private final boolean showProgress;
     private final AtomicInteger failures = new AtomicInteger();
     private final AtomicInteger asked = new AtomicInteger();
+    private Knowledge.Templates templates = Knowledge.Templates.DERMATOLOGY;
+
+    /** Uses another domain's openings for the knowledge texts. */
+    public LlmExtractor withTemplates(Knowledge.Templates t) {
+        this.templates = t;
+        return this;
+    }
 
     public LlmExtractor(LlmClient client, JsonlCache cache, Ontology ontology, ConceptLexicon concepts, int concurrency,
                         boolean showProgress) {
@@ -129,8 +136,8 @@ public final class LlmExtractor implements KnowledgeExtractor {
         String c = answer("concept", conceptSystemPrompt(), caption);
         String diagnosis = parseDiagnosis(d);
         List<String> concepts = parseConcepts(c, vocabulary);
-        return new Knowledge(diagnosis, diagnosis == null ? "" : ontology.caption(diagnosis), concepts,
-                Knowledge.conceptCaption(concepts));
+        return new Knowledge(diagnosis, diagnosis == null ? "" : ontology.caption(diagnosis, templates.diseasePrefix()), concepts,
+                Knowledge.conceptCaption(concepts, templates.conceptPrefix()));
     }
 
     private String answer(String kind, String system, String caption) throws InterruptedException {

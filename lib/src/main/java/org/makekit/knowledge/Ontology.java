@@ -56,7 +56,7 @@ public final class Ontology {
     static Ontology parse(String json, String where) {
         JsonElement root;
         try {
-            root = JsonParser.parseString(json);
+            root = org.makekit.util.Json.parse(json);
         } catch (RuntimeException e) {
             throw new KitException(where + ": not valid JSON", e);
         }
@@ -104,11 +104,16 @@ public final class Ontology {
 
     /** "This is a skin photo diagnosed as {ancestor keys..., diagnosis}." (the diagnosis alone if not in the tree). */
     public String caption(String diagnosis) {
+        return caption(diagnosis, Knowledge.DISEASE_PREFIX);
+    }
+
+    /** The disease-aspect text with another domain's opening, e.g. "This chest radiograph shows ". */
+    public String caption(String diagnosis, String prefix) {
         Node n = find(diagnosis);
         List<String> parts = new ArrayList<>();
         if (n != null) parts.addAll(n.ancestors());
         parts.add(diagnosis);
-        return Knowledge.DISEASE_PREFIX + String.join(", ", parts) + ".";
+        return prefix + String.join(", ", parts) + ".";
     }
 
     /** Every non-empty synonym with its node, for text matching. */

@@ -18,9 +18,15 @@ public final class OntologyExtractor implements KnowledgeExtractor {
     private final Ontology ontology;
     private final List<String[]> diseaseTerms; // {term, nodeKey}, longest first
     private final List<String[]> conceptTerms; // {term, concept}, longest first
+    private final Knowledge.Templates templates;
 
     public OntologyExtractor(Ontology ontology, ConceptLexicon concepts) {
+        this(ontology, concepts, Knowledge.Templates.DERMATOLOGY);
+    }
+
+    public OntologyExtractor(Ontology ontology, ConceptLexicon concepts, Knowledge.Templates templates) {
         this.ontology = ontology;
+        this.templates = templates;
         java.util.Set<String> findings = new java.util.HashSet<>();
         concepts.terms().forEach((c, ts) -> {
             findings.add(c.toLowerCase(Locale.ROOT));
@@ -93,8 +99,8 @@ public final class OntologyExtractor implements KnowledgeExtractor {
             String c = conceptNames.get(h[1]);
             if (!concepts.contains(c)) concepts.add(c);
         }
-        String disease = diagnosis == null ? "" : ontology.caption(diagnosis);
-        return new Knowledge(diagnosis, disease, concepts, Knowledge.conceptCaption(concepts));
+        String disease = diagnosis == null ? "" : ontology.caption(diagnosis, templates.diseasePrefix());
+        return new Knowledge(diagnosis, disease, concepts, Knowledge.conceptCaption(concepts, templates.conceptPrefix()));
     }
 
     /** Index of term in text at word boundaries (letters/digits on neither side), from a position; -1 if none. */

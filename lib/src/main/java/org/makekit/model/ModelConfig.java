@@ -90,7 +90,7 @@ public record ModelConfig(String name, int embedDim, boolean quickGelu, Vision v
     public static ModelConfig parse(String json, String where, String fallbackName) {
         JsonObject o;
         try {
-            JsonElement e = JsonParser.parseString(json);
+            JsonElement e = org.makekit.util.Json.parse(json);
             if (!e.isJsonObject()) throw new KitException(where + ": expected a JSON object");
             o = e.getAsJsonObject();
         } catch (KitException e) {

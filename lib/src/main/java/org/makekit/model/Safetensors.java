@@ -160,7 +160,7 @@ public final class Safetensors {
         all.get(hb);
         JsonObject header;
         try {
-            header = JsonParser.parseString(new String(hb, StandardCharsets.UTF_8)).getAsJsonObject();
+            header = org.makekit.util.Json.parse(new String(hb, StandardCharsets.UTF_8)).getAsJsonObject();
         } catch (RuntimeException e) {
             throw new KitException("weights file " + file + ": header is not valid JSON", e);
         }
@@ -213,7 +213,7 @@ public final class Safetensors {
         byte[] hb = new byte[(int) headerLen];
         all.position(8);
         all.get(hb);
-        JsonObject header = JsonParser.parseString(new String(hb, StandardCharsets.UTF_8)).getAsJsonObject();
+        JsonObject header = org.makekit.util.Json.parse(new String(hb, StandardCharsets.UTF_8)).getAsJsonObject();
         Map<String, String> meta = new LinkedHashMap<>();
         if (header.has("__metadata__")) {
             for (Map.Entry<String, JsonElement> e : header.getAsJsonObject("__metadata__").entrySet()) {

@@ -79,7 +79,7 @@ public final class Checkpoint {
 
     public static JsonObject state(Path ckpt) {
         try {
-            return JsonParser.parseString(Files.readString(ckpt.resolve("state.json"))).getAsJsonObject();
+            return org.makekit.util.Json.parse(Files.readString(ckpt.resolve("state.json"))).getAsJsonObject();
         } catch (IOException | RuntimeException e) {
             throw new KitException("checkpoint " + ckpt + ": unreadable state.json", e);
         }

@@ -42,7 +42,8 @@ public final class StepComputer {
     private final int textChunk;
 
     /** Result: loss and parts (host values), whether every gradient is finite, and master gradients. */
-    public record Result(double loss, Map<String, Double> parts, boolean finite, Map<String, NDArray> grads) {}
+    public record Result(double loss, Map<String, Double> parts, boolean finite, Map<String, NDArray> grads,
+                         String firstNonFinite) {}
 
     /**
      * @param master     float32 master weights (the optimizer's), by OpenCLIP name
@@ -211,10 +212,21 @@ public final class StepComputer {
             all.add(g.isNaN().logicalOr(g.isInfinite()).any().toType(DataType.INT32, false).reshape(1));
         }
         boolean finite = NDArrays.concat(all).sum().toType(DataType.INT64, false).getLong() == 0;
+        String bad = null;
+        if (!finite) {
+            int i = 0;
+            for (String k : grads.keySet()) {
+                if (all.get(i++).toType(DataType.INT64, false).getLong() != 0) {
+                    bad = k;
+                    break;
+                }
+            }
+        }
         double loss = v.loss().toType(DataType.FLOAT64, false).getDouble();
+        if (!Double.isFinite(loss)) bad = "the loss";
         finite &= Double.isFinite(loss);
         Map<String, Double> parts = new LinkedHashMap<>();
         v.parts().forEach((k, x) -> parts.put(k, x.toType(DataType.FLOAT64, false).getDouble()));
-        return new Result(loss, parts, finite, grads);
+        return new Result(loss, parts, finite, grads, bad);
     }
 }

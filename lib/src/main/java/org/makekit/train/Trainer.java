@@ -176,8 +176,9 @@ public final class Trainer {
                     }
                     if (!r.finite()) {
                         nonFinite++;
-                        System.err.printf(Locale.ROOT, "step %d: non-finite loss or gradient (loss %s): step skipped%s%n",
-                                step + 1, r.loss(), fp16 ? ", loss scale now " + scaler.scale() : "");
+                        System.err.printf(Locale.ROOT, "step %d: non-finite value in %s (loss %s): step skipped%s%n",
+                                step + 1, r.firstNonFinite() == null ? "a gradient" : "the gradient of " + r.firstNonFinite(),
+                                r.loss(), fp16 ? ", loss scale now " + scaler.scale() : "");
                         if (!fp16 && nonFinite >= cfg.maxNonFinite) {
                             throw new KitException(nonFinite + " non-finite steps in a row at step " + (step + 1)
                                     + ": stopping (the last checkpoint is intact; lower --lr or check the data)");
@@ -263,7 +264,7 @@ public final class Trainer {
         state.addProperty("skipped_steps", scaler.skipped());
         state.addProperty("seed", cfg.seed);
         state.addProperty("rng", "batches and augmentations derive from (seed, epoch, sample): nothing else to restore");
-        state.add("config", com.google.gson.JsonParser.parseString(cfg.toJson()));
+        state.add("config", org.makekit.util.Json.parse(cfg.toJson()));
         Checkpoint.save(out, step, master.parameters(), opt.state(), state, cfg.keepCheckpoints);
     }
 

@@ -43,7 +43,7 @@ final class FakeChatServer implements AutoCloseable {
     }
 
     private void handle(HttpExchange ex) throws IOException {
-        JsonObject req = JsonParser.parseString(new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8))
+        JsonObject req = org.makekit.util.Json.parse(new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8))
                 .getAsJsonObject();
         String system = req.getAsJsonArray("messages").get(0).getAsJsonObject().get("content").getAsString();
         String user = req.getAsJsonArray("messages").get(1).getAsJsonObject().get("content").getAsString();

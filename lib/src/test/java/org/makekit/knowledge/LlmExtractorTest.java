@@ -110,7 +110,7 @@ class LlmExtractorTest {
             Set<String> cachedKeys = new HashSet<>();
             for (String l : lines) {
                 try {
-                    cachedKeys.add(com.google.gson.JsonParser.parseString(l).getAsJsonObject().get("key").getAsString());
+                    cachedKeys.add(org.makekit.util.Json.parse(l).getAsJsonObject().get("key").getAsString());
                 } catch (RuntimeException torn) {
                     // ignored, as the cache does
                 }

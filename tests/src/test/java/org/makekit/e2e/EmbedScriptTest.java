@@ -31,7 +31,7 @@ class EmbedScriptTest {
 
     @Test
     void embedsRealImagesAndReproducesGoldenTextEmbeddings(@TempDir Path tmp) throws Exception {
-        JsonObject manifest = JsonParser.parseString(Files.readString(GOLDEN.resolve("manifest.json"))).getAsJsonObject();
+        JsonObject manifest = org.makekit.util.Json.parse(Files.readString(GOLDEN.resolve("manifest.json"))).getAsJsonObject();
         JsonArray texts = manifest.getAsJsonArray("texts");
         // The golden's third text is the empty string; embed skips blank lines, so give it the other three.
         Path textFile = tmp.resolve("texts.txt");

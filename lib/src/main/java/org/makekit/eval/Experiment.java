@@ -1,0 +1,146 @@
+package org.makekit.eval;
+
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.apache.commons.csv.CSVFormat;
+import org.apache.commons.csv.CSVParser;
+import org.apache.commons.csv.CSVRecord;
+import org.makekit.data.TrainingRow;
+import org.makekit.data.TrainingTable;
+import org.makekit.knowledge.ConceptLexicon;
+import org.makekit.model.ClipModel;
+import org.makekit.model.ModelConfig;
+import org.makekit.text.Tokenizer;
+import org.makekit.train.Method;
+import org.makekit.train.TrainConfig;
+import org.makekit.train.Trainer;
+import org.makekit.util.KitException;
+
+/**
+ * A paper-table experiment: train (or reuse) one model per method on a training table, then score
+ * each on the held-out split: zero-shot classification, concept annotation (when concept labels
+ * are given) and image-text retrieval with the held-out captions.
+ */
+public final class Experiment {
+    private Experiment() {}
+
+    /** Scores of one model. */
+    public record Scores(String method, ZeroShotEval.Result zeroShot, ConceptEval.Result concepts,
+                         Map<String, Double> retrieval, double trainSeconds) {}
+
+    /** Trains {@code method} into {@code out/METHOD} unless a finished model is there; returns its weights. */
+    public static Path train(TrainConfig base, Method method, Path out, boolean reuse) {
+        Path dir = out.resolve(method.id);
+        Path model = dir.resolve("model.safetensors");
+        if (reuse && Files.exists(model)) {
+            System.err.println("reusing " + model);
+            return model;
+        }
+        TrainConfig c = base.copy();
+        c.method = method.id;
+        c.out = dir.toString();
+        c.evalSplit = "";
+        System.err.println("training " + method.id + " (" + method.description + ")");
+        boolean resume = org.makekit.train.Checkpoint.latest(dir) != null;
+        long t0 = System.nanoTime();
+        new Trainer(c, true).run(resume);
+        try {
+            Files.writeString(dir.resolve("train-seconds.txt"), String.format(Locale.ROOT, "%.1f", (System.nanoTime() - t0) / 1e9));
+        } catch (IOException e) {
+            throw new KitException("cannot write " + dir, e);
+        }
+        return model;
+    }
+
+    /** Concept labels keyed by image filename: a CSV with an image column and one 0/1 column per concept. */
+    public static Map<String, Map<String, Boolean>> readConceptLabels(Path csv, String imageColumn) {
+        Map<String, Map<String, Boolean>> out = new LinkedHashMap<>();
+        try (BufferedReader r = Files.newBufferedReader(csv, StandardCharsets.UTF_8);
+             CSVParser p = CSVFormat.DEFAULT.builder().setHeader().setSkipHeaderRecord(true).build().parse(r)) {
+            List<String> concepts = new ArrayList<>(p.getHeaderNames());
+            if (!concepts.remove(imageColumn)) throw new KitException(csv + ": no column '" + imageColumn + "'");
+            for (CSVRecord rec : p) {
+                Map<String, Boolean> m = new LinkedHashMap<>();
+                for (String c : concepts) {
+                    String v = rec.get(c).strip();
+                    if (!v.equals("0") && !v.equals("1")) {
+                        throw new KitException(csv + ", line " + p.getCurrentLineNumber() + ", column '" + c + "': expected 0 or 1, got '" + v + "'");
+                    }
+                    m.put(c, v.equals("1"));
+                }
+                out.put(rec.get(imageColumn), m);
+            }
+        } catch (IOException e) {
+            throw new KitException("cannot read concept labels " + csv, e);
+        }
+        return out;
+    }
+
+    /**
+     * Scores a model on the evaluation rows.
+     *
+     * @param conceptLabels labels by the image path as written in the concept CSV (null: no concept task)
+     * @param conceptRoot   folder the concept CSV's image paths are relative to
+     */
+    public static Scores evaluate(String method, ModelConfig mc, Path weights, List<TrainingRow> rows, Path imageRoot,
+                                  Map<String, Map<String, Boolean>> conceptLabels, Path conceptRoot, int minPositive,
+                                  double trainSeconds) {
+        try (NDManager m = NDManager.newBaseManager()) {
+            ClipModel model = ClipModel.load(mc, weights, m, DataType.FLOAT32);
+            Tokenizer tok = Tokenizer.forConfig(mc);
+            ZeroShotEval.Result zs = rows.stream().anyMatch(r -> !r.label().isEmpty())
+                    ? ZeroShotEval.run(model, tok, rows, imageRoot, ZeroShotEval.classesFor(rows), 64, 2) : null;
+            Embedder emb = new Embedder(model, tok, 64);
+            List<Path> files = rows.stream().map(r -> imageRoot.resolve(r.filename()).normalize()).toList();
+            float[][] img = emb.images(files, false);
+            ConceptEval.Result ce = null;
+            if (conceptLabels != null) {
+                Map<String, boolean[]> labels = new LinkedHashMap<>();
+                for (int i = 0; i < files.size(); i++) {
+                    Path f = files.get(i);
+                    Map<String, Boolean> l = null;
+                    for (Map.Entry<String, Map<String, Boolean>> e : conceptLabels.entrySet()) {
+                        if (conceptRoot.resolve(e.getKey()).normalize().equals(f)) {
+                            l = e.getValue();
+                            break;
+                        }
+                    }
+                    if (l == null) throw new KitException("no concept labels for image " + f);
+                    for (Map.Entry<String, Boolean> c : l.entrySet()) {
+                        labels.computeIfAbsent(c.getKey(), k -> new boolean[files.size()])[i] = c.getValue();
+                    }
+                }
+                ce = ConceptEval.run(model, tok, ConceptLexicon.builtin(), img, labels, minPositive);
+            }
+            float[][] txt = emb.texts(rows.stream().map(r -> r.texts(0).get(0)).toList(), false);
+            Map<String, Double> ret = RetrievalEval.run(img, txt, 256);
+            return new Scores(method, zs, ce, ret, trainSeconds);
+        }
+    }
+
+    /** Held-out rows of a training table. */
+    public static List<TrainingRow> split(Path table, String split) {
+        List<TrainingRow> rows = TrainingTable.read(table).stream().filter(r -> r.split().equals(split)).toList();
+        if (rows.isEmpty()) throw new KitException(table + " has no '" + split + "' rows");
+        return rows;
+    }
+
+    public static double trainSeconds(Path weights) {
+        try {
+            Path f = weights.getParent().resolve("train-seconds.txt");
+            return Files.exists(f) ? Double.parseDouble(Files.readString(f).strip()) : Double.NaN;
+        } catch (IOException | NumberFormatException e) {
+            return Double.NaN;
+        }
+    }
+}

@@ -1,0 +1,234 @@
+package org.makekit.eval;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.makekit.data.Datasets;
+import org.makekit.data.ImageTextPairs;
+import org.makekit.data.SynthDerm;
+import org.makekit.data.TrainingRow;
+import org.makekit.data.TrainingTable;
+import org.makekit.knowledge.Augmenter;
+import org.makekit.knowledge.OntologyExtractor;
+import org.makekit.model.ModelConfig;
+import org.makekit.report.PaperNumbers;
+import org.makekit.report.TableWriter;
+import org.makekit.train.Method;
+import org.makekit.train.TrainConfig;
+import org.makekit.util.KitException;
+import tech.tablesaw.api.DoubleColumn;
+import tech.tablesaw.api.StringColumn;
+import tech.tablesaw.api.Table;
+
+/**
+ * The paper's Tables 1-3 as experiments: each trains (or reuses) the models it needs into one shared
+ * folder, scores them on the held-out split, and prints the table in the paper's layout, with CSV,
+ * markdown and a bar chart. On the embedded SynthDerm the paper's own numbers are not comparable
+ * (other data, other scale) and are listed apart, with their table and row.
+ */
+public final class PaperTable {
+    /** Where the data come from and how the models are trained. */
+    public static final class Setup {
+        public Path out = Path.of("runs/tables");
+        public Path table;                 // a training table; null = SynthDerm
+        public Path concepts;              // concept labels CSV; SynthDerm's by default
+        public String dataName = "SynthDerm";
+        public String evalSplit = "test";
+        public SynthDerm.Config synth = SynthDerm.Config.defaults();
+        public TrainConfig train = new TrainConfig();
+        public boolean reuse = true;
+        public int minPositives = 10;
+    }
+
+    public static final List<Method> TABLE1 = List.of(Method.CLIP, Method.CLIP_AUGMENTED, Method.SIGLIP,
+            Method.SIGLIP_AUGMENTED, Method.MAKE);
+    public static final List<Method> TABLE3 = List.of(Method.CLIP, Method.MKCL_KNOWLEDGE, Method.MKCL, Method.MKCL_SLRA,
+            Method.MAKE);
+
+    private final Setup s;
+    private final Map<Method, Experiment.Scores> scores = new LinkedHashMap<>();
+    private Path table;
+    private Path conceptCsv;
+
+    public PaperTable(Setup setup) {
+        this.s = setup;
+    }
+
+    /** Builds the training table (SynthDerm generated and augmented unless one is given). */
+    public Path prepare() {
+        if (table != null) return table;
+        if (s.table != null) {
+            table = s.table;
+            conceptCsv = s.concepts;
+            return table;
+        }
+        Path data = s.out.resolve("synthderm");
+        Datasets.ensureSynthDerm(data, s.synth);
+        table = data.resolve("train-table.csv");
+        if (!Files.exists(table)) {
+            var pairs = ImageTextPairs.read(data.resolve("metadata.csv"), ImageTextPairs.Columns.defaults(), null, null, false);
+            TrainingTable.write(table, new Augmenter(OntologyExtractor.builtin()).augment(pairs.pairs(), 0).rows());
+        }
+        conceptCsv = s.concepts != null ? s.concepts : data.resolve("concepts.csv");
+        return table;
+    }
+
+    /** Trains or reuses a method's model and scores it (once per method). */
+    public Experiment.Scores scores(Method m) {
+        return scores.computeIfAbsent(m, method -> {
+            prepare();
+            TrainConfig c = s.train.copy();
+            c.table = table.toString();
+            Path weights = Experiment.train(c, method, s.out, s.reuse);
+            List<TrainingRow> rows = Experiment.split(table, s.evalSplit);
+            var labels = conceptCsv != null && Files.exists(conceptCsv) ? Experiment.readConceptLabels(conceptCsv, "image") : null;
+            System.err.println("evaluating " + method.id + " on " + rows.size() + " '" + s.evalSplit + "' images");
+            return Experiment.evaluate(method.id, ModelConfig.load(c.model), weights, rows, table.toAbsolutePath().getParent(),
+                    labels, conceptCsv == null ? null : conceptCsv.toAbsolutePath().getParent(), s.minPositives,
+                    Experiment.trainSeconds(weights));
+        });
+    }
+
+    static String data(Method m, String name) {
+        return switch (m) {
+            case CLIP, SIGLIP -> name;
+            default -> name + "†";
+        };
+    }
+
+    static String label(Method m) {
+        return switch (m) {
+            case CLIP, CLIP_AUGMENTED -> "CLIP";
+            case SIGLIP, SIGLIP_AUGMENTED -> "SigLIP";
+            case MAKE -> "MAKE";
+            default -> m.id;
+        };
+    }
+
+    /** Table 1: zero-shot disease classification (accuracy) and concept annotation (mean AUROC). */
+    public Table table1(List<Method> methods) {
+        StringColumn method = StringColumn.create("Method");
+        StringColumn data = StringColumn.create("Pretrain data");
+        DoubleColumn acc = DoubleColumn.create(s.dataName + " ACC");
+        DoubleColumn auc = DoubleColumn.create(s.dataName + " concept AUROC");
+        DoubleColumn secs = DoubleColumn.create("train s");
+        for (Method m : methods) {
+            Experiment.Scores sc = scores(m);
+            method.append(label(m));
+            data.append(data(m, s.dataName));
+            acc.append(sc.zeroShot() == null ? Double.NaN : round(sc.zeroShot().top1()));
+            auc.append(sc.concepts() == null ? Double.NaN : round(sc.concepts().mean()));
+            secs.append(Math.round(sc.trainSeconds()));
+        }
+        Table t = Table.create("Table 1 (miniature): zero-shot disease classification and concept annotation on " + s.dataName);
+        t.addColumns(method, data, acc, auc, secs);
+        return t;
+    }
+
+    /** Table 2: cross-modal retrieval, R@10/50/100 both ways and their average. */
+    public Table table2(List<Method> methods) {
+        StringColumn method = StringColumn.create("Method");
+        StringColumn data = StringColumn.create("Pretrain data");
+        String[] keys = {"image_to_text_R@10", "image_to_text_R@50", "image_to_text_R@100", "text_to_image_R@10",
+            "text_to_image_R@50", "text_to_image_R@100"};
+        List<DoubleColumn> cols = new ArrayList<>();
+        for (String k : PaperNumbers.TABLE2_COLUMNS) cols.add(DoubleColumn.create(k));
+        for (Method m : methods) {
+            Experiment.Scores sc = scores(m);
+            method.append(label(m));
+            data.append(data(m, s.dataName));
+            double sum = 0;
+            for (int i = 0; i < keys.length; i++) {
+                double v = sc.retrieval().get(keys[i]);
+                cols.get(i).append(round(v));
+                sum += v;
+            }
+            cols.get(6).append(round(sum / keys.length));
+        }
+        Table t = Table.create("Table 2 (miniature): cross-modal retrieval on " + s.dataName + " held-out captions");
+        t.addColumns(method, data);
+        cols.forEach(t::addColumns);
+        return t;
+    }
+
+    /** Table 3: the ablation; accuracy as in the paper, plus concept AUROC. */
+    public Table table3(List<Method> methods) {
+        StringColumn mkcl = StringColumn.create("mkcl");
+        StringColumn slra = StringColumn.create("slra");
+        StringColumn dkw = StringColumn.create("dkw");
+        StringColumn id = StringColumn.create("method");
+        DoubleColumn acc = DoubleColumn.create(s.dataName + " ACC");
+        DoubleColumn auc = DoubleColumn.create(s.dataName + " concept AUROC");
+        for (Method m : methods) {
+            Experiment.Scores sc = scores(m);
+            mkcl.append(m == Method.MKCL_KNOWLEDGE ? "✓#" : m.isMake() ? "✓" : "");
+            slra.append(m == Method.MKCL_SLRA || m == Method.MAKE ? "✓" : "");
+            dkw.append(m == Method.MAKE ? "✓" : "");
+            id.append(m.id);
+            acc.append(sc.zeroShot() == null ? Double.NaN : round(sc.zeroShot().top1()));
+            auc.append(sc.concepts() == null ? Double.NaN : round(sc.concepts().mean()));
+        }
+        Table t = Table.create("Table 3 (miniature): ablation on " + s.dataName + " (# = knowledge set only)");
+        t.addColumns(mkcl, slra, dkw, id, acc, auc);
+        return t;
+    }
+
+    /** The paper's rows for a table, as a Tablesaw table (for reference; comparable only on the paper's data). */
+    public static Table paper(String title, List<String> columns, List<PaperNumbers.Row> rows) {
+        StringColumn method = StringColumn.create("Method");
+        StringColumn data = StringColumn.create("Pretrain data");
+        List<DoubleColumn> cols = new ArrayList<>();
+        for (String c : columns) cols.add(DoubleColumn.create(c));
+        StringColumn src = StringColumn.create("source");
+        for (PaperNumbers.Row r : rows) {
+            method.append(r.method());
+            data.append(r.data());
+            for (int i = 0; i < columns.size(); i++) cols.get(i).append(r.values()[i]);
+            src.append(r.source());
+        }
+        Table t = Table.create(title);
+        t.addColumns(method, data);
+        cols.forEach(t::addColumns);
+        t.addColumns(src);
+        return t;
+    }
+
+    /** Prints the table, writes CSV/markdown/PNG and returns where. */
+    public Path emit(Table t, String base, Table paper) {
+        System.out.println(t.printAll());
+        TableWriter.write(t, s.out, base, t.columnNames().get(0).equals("Method") ? "Method" : "method");
+        if (paper != null) {
+            System.out.println("The paper's numbers (MAKE, MICCAI 2025), on its own data; not comparable with " + s.dataName + ":");
+            System.out.println(paper.printAll());
+            try {
+                Files.writeString(s.out.resolve(base + "-paper.md"), "# " + paper.name() + "\n\n" + TableWriter.markdown(paper));
+            } catch (java.io.IOException e) {
+                throw new KitException("cannot write " + s.out, e);
+            }
+        }
+        System.out.println("wrote " + s.out.resolve(base + ".csv") + ", .md and .png");
+        return s.out.resolve(base + ".csv");
+    }
+
+    /** Concept AUROC per method and concept (for the notebooks' detail view). */
+    public Map<Method, Experiment.Scores> all() {
+        return scores;
+    }
+
+    static double round(double v) {
+        return Math.round(v * 10000) / 10000.0;
+    }
+
+    public static String describe(Experiment.Scores sc) {
+        return String.format(Locale.ROOT, "%s: ACC %.4f, concept AUROC %.4f", sc.method(),
+                sc.zeroShot() == null ? Double.NaN : sc.zeroShot().top1(), sc.concepts() == null ? Double.NaN : sc.concepts().mean());
+    }
+
+    public Setup setup() {
+        return s;
+    }
+}

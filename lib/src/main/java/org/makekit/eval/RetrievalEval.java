@@ -1,0 +1,53 @@
+package org.makekit.eval;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Cross-modal retrieval as the official get_clip_metrics: pair i is (image i, text i); ranks from a
+ * stable descending sort; R@k = mean(rank < k) for image-to-text and text-to-image. Similarities are
+ * computed one block of queries at a time, so memory stays bounded on large sets.
+ */
+public final class RetrievalEval {
+    private RetrievalEval() {}
+
+    public static Map<String, Double> run(float[][] images, float[][] texts, int chunk) {
+        int n = images.length;
+        if (texts.length != n) throw new IllegalArgumentException(n + " images but " + texts.length + " texts");
+        int[] i2t = ranks(images, texts, chunk);
+        int[] t2i = ranks(texts, images, chunk);
+        Map<String, Double> out = new LinkedHashMap<>();
+        for (int k : new int[] {1, 5, 10, 50, 100}) out.put("image_to_text_R@" + k, Metrics.recallAt(i2t, k));
+        out.put("image_to_text_mean_rank", Metrics.meanRank(i2t));
+        out.put("image_to_text_median_rank", Metrics.medianRank(i2t));
+        for (int k : new int[] {1, 5, 10, 50, 100}) out.put("text_to_image_R@" + k, Metrics.recallAt(t2i, k));
+        out.put("text_to_image_mean_rank", Metrics.meanRank(t2i));
+        out.put("text_to_image_median_rank", Metrics.medianRank(t2i));
+        out.put("pairs", (double) n);
+        return out;
+    }
+
+    /** Rank of the true match for each query, computing one block of query rows at a time. */
+    static int[] ranks(float[][] queries, float[][] keys, int chunk) {
+        int[] out = new int[queries.length];
+        for (int s = 0; s < queries.length; s += chunk) {
+            int e = Math.min(queries.length, s + chunk);
+            for (int i = s; i < e; i++) {
+                double t = dot(queries[i], keys[i]);
+                int r = 0;
+                for (int j = 0; j < keys.length; j++) {
+                    double v = dot(queries[i], keys[j]);
+                    if (v > t || (v == t && j < i)) r++;
+                }
+                out[i] = r;
+            }
+        }
+        return out;
+    }
+
+    static double dot(float[] a, float[] b) {
+        double s = 0;
+        for (int i = 0; i < a.length; i++) s += (double) a[i] * b[i];
+        return s;
+    }
+}

@@ -1,0 +1,97 @@
+///usr/bin/env jbang "$0" "$@" ; exit $?
+//JAVA 17+
+//DEPS org.makekit:make-kit:0.1.0-SNAPSHOT
+//JAVA_OPTIONS -Dai.djl.offline=true -Xmx8g
+//DESCRIPTION Evaluate a checkpoint: zero-shot classification, concept annotation and retrieval on a dataset.
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.makekit.data.Datasets;
+import org.makekit.data.ImageTextPairs;
+import org.makekit.data.SynthDerm;
+import org.makekit.data.TrainingRow;
+import org.makekit.data.TrainingTable;
+import org.makekit.eval.EvalData;
+import org.makekit.eval.Experiment;
+import org.makekit.knowledge.Augmenter;
+import org.makekit.knowledge.OntologyExtractor;
+import org.makekit.model.ModelConfig;
+import org.makekit.util.Cli;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import tech.tablesaw.api.DoubleColumn;
+import tech.tablesaw.api.StringColumn;
+import tech.tablesaw.api.Table;
+
+@Command(name = "evaluate", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Scores a checkpoint on a dataset, over the whole set: zero-shot classification (8 templates;",
+                "top-1, top-5, macro AUROC), concept annotation (MONET protocol; AUROC per concept and mean) and",
+                "image-text retrieval (R@1/5/10/50/100 both ways). Writes results.csv and prints the table."})
+public class evaluate implements Callable<Integer> {
+    @Option(names = "--model", description = "model config (default: ${DEFAULT-VALUE})") String model = "tiny";
+    @Option(names = "--weights", required = true, description = "OpenCLIP-named safetensors (a run's model.safetensors)") Path weights;
+    @Option(names = "--dataset", description = "synthderm or ham10000 (through its manifest)") String dataset;
+    @Option(names = "--local-dir", description = "data folder for --dataset") Path localDir;
+    @Option(names = "--csv", description = "a training table, or any CSV with an image column and label/caption columns") Path csv;
+    @Option(names = "--image-root", description = "folder image paths are relative to (default: the CSV's folder)") Path imageRoot;
+    @Option(names = "--image-column", description = "(default: ${DEFAULT-VALUE})") String imageColumn = "image";
+    @Option(names = "--label-column", description = "(default: ${DEFAULT-VALUE})") String labelColumn = "label";
+    @Option(names = "--caption-column", description = "(default: ${DEFAULT-VALUE})") String captionColumn = "caption";
+    @Option(names = "--concepts", description = "CSV of concept labels: image column plus one 0/1 column per concept") Path concepts;
+    @Option(names = "--split", description = "rows to score (default: ${DEFAULT-VALUE})") String split = "test";
+    @Option(names = "--min-positives", description = "concepts with fewer positives are reported and left out (default: ${DEFAULT-VALUE})") int minPositives = 10;
+    @Option(names = "--out", description = "output folder (default: ${DEFAULT-VALUE})") Path out = Path.of("runs/evaluate");
+
+    public static void main(String... args) {
+        Cli.main(new evaluate(), args);
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        Files.createDirectories(out);
+        Path table = csv;
+        Path conceptCsv = concepts;
+        if (dataset != null) {
+            Path pairs = Datasets.pairs(dataset, localDir, out, SynthDerm.Config.defaults());
+            var read = ImageTextPairs.read(pairs, ImageTextPairs.Columns.defaults(), null, null, false);
+            table = out.resolve(dataset + "-table.csv");
+            var rows = new Augmenter(OntologyExtractor.builtin()).augment(read.pairs(), 0).rows().stream()
+                    .map(r -> new TrainingRow(out.toAbsolutePath().relativize(pairs.toAbsolutePath().getParent().resolve(r.filename())).toString(),
+                            r.caption(), r.truncatedCaption(), r.diseaseCaption(), r.conceptCaption(), r.subcaptions(), r.subMask(),
+                            r.knowledgeMask(), r.diagnosis(), r.concepts(), r.label(), r.split())).toList();
+            TrainingTable.write(table, rows);
+            if (conceptCsv == null && dataset.equals("synthderm")) conceptCsv = pairs.getParent().resolve("concepts.csv");
+        }
+        if (table == null) throw new org.makekit.util.KitException("give --dataset or --csv");
+        Path root = imageRoot != null ? imageRoot : table.toAbsolutePath().getParent();
+        List<TrainingRow> rows = EvalData.read(table, split, imageColumn, labelColumn, captionColumn);
+        var labels = conceptCsv == null ? null : Experiment.readConceptLabels(conceptCsv, imageColumn);
+        long t0 = System.nanoTime();
+        Experiment.Scores s = Experiment.evaluate(model, ModelConfig.load(model), weights, rows, root, labels,
+                conceptCsv == null ? null : conceptCsv.toAbsolutePath().getParent(), minPositives, Double.NaN);
+        Map<String, Double> results = new LinkedHashMap<>();
+        if (s.zeroShot() != null) s.zeroShot().asMap().forEach((k, v) -> results.put("zero_shot_" + k, ((Number) v).doubleValue()));
+        if (s.concepts() != null) {
+            results.put("concept_mean_auroc", s.concepts().mean());
+            s.concepts().auroc().forEach((k, v) -> results.put("concept_auroc[" + k + "]", v));
+        }
+        s.retrieval().forEach((k, v) -> results.put("retrieval_" + k, v));
+        StringBuilder csvOut = new StringBuilder("metric,value\n");
+        results.forEach((k, v) -> csvOut.append('"').append(k).append("\",").append(String.format(Locale.ROOT, "%.6f", v)).append('\n'));
+        Files.writeString(out.resolve("results.csv"), csvOut);
+        Table t = Table.create("evaluation of " + weights + " on " + rows.size() + " images ('" + split + "')");
+        t.addColumns(StringColumn.create("metric", results.keySet()),
+                DoubleColumn.create("value", results.values().stream().mapToDouble(d -> Math.round(d * 10000) / 10000.0).toArray()));
+        System.out.println(t.printAll());
+        if (s.concepts() != null && !s.concepts().excluded().isEmpty()) {
+            System.out.println("concepts left out: " + s.concepts().excluded());
+        }
+        System.out.printf(Locale.ROOT, "done in %.1f s; %s%n", (System.nanoTime() - t0) / 1e9, out.resolve("results.csv"));
+        return 0;
+    }
+}

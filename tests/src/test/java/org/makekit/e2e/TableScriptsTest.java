@@ -1,0 +1,74 @@
+package org.makekit.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** table1-3 and evaluate, run through JBang on a tiny SynthDerm; the tables are checked for shape and range. */
+class TableScriptsTest {
+    static final String[] TINY = {"--steps", "3", "--batch-size", "8", "--synth-train", "40", "--synth-val", "8",
+        "--synth-test", "30", "--min-positives", "3"};
+
+    static String[] args(Path out, String... more) {
+        List<String> a = new java.util.ArrayList<>(List.of(TINY));
+        a.add("--out");
+        a.add(out.toString());
+        a.addAll(List.of(more));
+        return a.toArray(new String[0]);
+    }
+
+    static void checkCsv(Path csv, int rows, int minCols) throws Exception {
+        List<String> lines = Files.readAllLines(csv);
+        assertEquals(rows + 1, lines.size(), csv + ":\n" + String.join("\n", lines));
+        String[] header = lines.get(0).split(",");
+        assertTrue(header.length >= minCols, lines.get(0));
+        for (String line : lines.subList(1, lines.size())) {
+            String[] f = line.split(",");
+            for (int i = 0; i < header.length; i++) {
+                String h = header[i];
+                if (h.contains("ACC") || h.contains("AUROC") || h.contains("R@") || h.contains("Average")) {
+                    double v = Double.parseDouble(f[i]);
+                    assertTrue(v >= 0 && v <= 1, h + " = " + v + " in " + line);
+                }
+            }
+        }
+    }
+
+    @Test
+    void tablesAndEvaluateRunTinyAndWriteTheirFiles(@TempDir Path tmp) throws Exception {
+        Path out = tmp.resolve("tables");
+        Run t3 = Run.script("table3", 900, args(out));
+        assertEquals(0, t3.exit, t3.out);
+        assertTrue(t3.out.contains("Table 3 (miniature)") && t3.out.contains("mkcl+slra"), t3.out);
+        checkCsv(out.resolve("table3.csv"), 5, 6);
+        assertTrue(Files.size(out.resolve("table3.png")) > 1000);
+        assertTrue(Files.readString(out.resolve("table3.md")).startsWith("# Table 3"));
+
+        Run t1 = Run.script("table1", 900, args(out));
+        assertEquals(0, t1.exit, t1.out);
+        assertTrue(t1.out.contains("reusing"), "table1 reuses table3's CLIP and MAKE models:\n" + t1.out);
+        checkCsv(out.resolve("table1.csv"), 5, 4);
+        Run t2 = Run.script("table2", 900, args(out));
+        assertEquals(0, t2.exit, t2.out);
+        checkCsv(out.resolve("table2.csv"), 5, 9);
+        assertTrue(t2.out.contains("Table 2, row MAKE"), "paper rows printed with their source:\n" + t2.out);
+
+        Run ev = Run.script("evaluate", 600, "--weights", out.resolve("make/model.safetensors").toString(), "--csv",
+                out.resolve("synthderm/train-table.csv").toString(), "--concepts", out.resolve("synthderm/concepts.csv").toString(),
+                "--min-positives", "3", "--out", tmp.resolve("eval").toString());
+        assertEquals(0, ev.exit, ev.out);
+        String results = Files.readString(tmp.resolve("eval/results.csv"));
+        for (String k : new String[] {"zero_shot_top1", "zero_shot_macro_auroc", "concept_mean_auroc", "retrieval_image_to_text_R@10"}) {
+            assertTrue(results.contains(k), k + " missing:\n" + results);
+        }
+        for (String s : new String[] {"table1", "table2", "table3", "evaluate"}) {
+            Run h = Run.script(s, 300, "--help");
+            assertEquals(0, h.exit, h.out);
+        }
+    }
+}
