@@ -11,10 +11,12 @@ import org.junit.jupiter.api.io.TempDir;
 /** The README's main command runs the demo script: it must run and print its table. */
 class DemoScriptTest {
     @Test
-    void demoRunsAndPrintsItsSimilarityTable(@TempDir Path tmp) throws Exception {
-        Run r = Run.script("demo", 600, "--out", tmp.toString());
+    void demoRunsThePipelineAndPrintsTheThreeTables(@TempDir Path tmp) throws Exception {
+        Run r = Run.script("demo", 900, "--out", tmp.toString(), "--steps", "3", "--batch-size", "8", "--synth-train", "40",
+                "--synth-val", "8", "--synth-test", "30", "--min-positives", "3");
         assertEquals(0, r.exit, r.out);
-        assertTrue(r.out.contains("cosine similarity"), r.out);
+        assertTrue(r.out.contains("Table 1 (miniature)") && r.out.contains("Table 2 (miniature)")
+                && r.out.contains("Table 3 (miniature)"), r.out);
         assertTrue(r.out.contains("disease aspect") && r.out.contains("melanoma"), r.out);
         assertTrue(Files.exists(tmp.resolve("synthderm/metadata.csv")));
     }

@@ -40,6 +40,8 @@ final class Run {
         cmd.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(cmd).directory(root().toFile()).redirectErrorStream(true);
         pb.environment().put("MAKEKIT_ROOT", root().toString());
+        pb.environment().put("MKL_DYNAMIC", "FALSE");
+        pb.environment().put("OMP_DYNAMIC", "FALSE");
         Path log = Files.createTempFile("makekit-run", ".log");
         pb.redirectOutput(log.toFile());
         Process p = pb.start();
