@@ -139,7 +139,8 @@ public class augment implements Callable<Integer> {
                 System.err.println("using " + client.settings());
                 Path cachePath = llmCache != null ? llmCache : work.resolve(out.getFileName() + ".llm-cache.jsonl");
                 try (JsonlCache cache = new JsonlCache(cachePath)) {
-                    System.err.println("answer cache " + cachePath + ": " + cache.size() + " answers already there");
+                    System.err.println("answer cache " + cachePath + ": " + cache.size() + " answers already there"
+                            + (cache.ignoredLines() > 0 ? " (" + cache.ignoredLines() + " cut line(s) of a killed run ignored)" : ""));
                     LlmExtractor ex = new LlmExtractor(client, cache, onto, lex, concurrency, true).withTemplates(templates());
                     result = new Augmenter(ex).augment(pairs.pairs(), pairs.skipped().size(), true);
                     failures = ex.failures();

@@ -1,6 +1,5 @@
 package org.makekit.data;
 
-import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
@@ -146,9 +145,5 @@ public record Manifest(String name, String title, String homepage, String licens
             }
         }
         return new Status(true, n + " images in " + dir);
-    }
-
-    public JsonArray rawArray(String key) {
-        return raw.has(key) ? raw.getAsJsonArray(key) : new JsonArray();
     }
 }

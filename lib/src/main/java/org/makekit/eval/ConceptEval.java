@@ -3,7 +3,6 @@ package org.makekit.eval;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
-import com.google.gson.JsonObject;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -91,18 +90,5 @@ public final class ConceptEval {
             for (int i = 0; i < out.length; i++) out[i] = java.util.Arrays.copyOfRange(flat, i * d, (i + 1) * d);
             return out;
         }
-    }
-
-    public static JsonObject toJson(Result r) {
-        JsonObject o = new JsonObject();
-        o.addProperty("images", r.images());
-        o.addProperty("mean_auroc", r.mean());
-        JsonObject per = new JsonObject();
-        r.auroc().forEach(per::addProperty);
-        o.add("auroc_per_concept", per);
-        JsonObject ex = new JsonObject();
-        r.excluded().forEach(ex::addProperty);
-        o.add("excluded", ex);
-        return o;
     }
 }

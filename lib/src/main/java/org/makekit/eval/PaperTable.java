@@ -214,11 +214,6 @@ public final class PaperTable {
         return s.out.resolve(base + ".csv");
     }
 
-    /** Concept AUROC per method and concept (for the notebooks' detail view). */
-    public Map<Method, Experiment.Scores> all() {
-        return scores;
-    }
-
     static double round(double v) {
         return Math.round(v * 10000) / 10000.0;
     }

@@ -4,7 +4,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import java.io.IOException;
@@ -119,11 +118,5 @@ public final class ZeroShotEval {
         return new Result(classes, labelled.size(), Metrics.top1(logits, labels), Metrics.topK(probs, labels, Math.min(5, c)),
                 Metrics.macroAuroc(probs, labels, c), Metrics.balancedAccuracy(logits, labels, c),
                 Metrics.weightedF1(logits, labels, c), 1.0 / c);
-    }
-
-    public static JsonArray toJson(List<String> xs) {
-        JsonArray a = new JsonArray();
-        xs.forEach(a::add);
-        return a;
     }
 }

@@ -1,0 +1,29 @@
+package org.makekit.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.gson.JsonObject;
+import java.nio.file.Files;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.makekit.util.Json;
+
+/** Every alias in jbang-catalog.json names a script that compiles and answers --help. */
+class CatalogHelpTest {
+    @Test
+    void everyCatalogScriptAnswersHelp() throws Exception {
+        JsonObject aliases = Json.parse(Files.readString(Run.root().resolve("jbang-catalog.json"))).getAsJsonObject()
+                .getAsJsonObject("aliases");
+        assertTrue(aliases.size() >= 10, "catalog: " + aliases.keySet());
+        List<String> failures = new ArrayList<>();
+        for (String name : aliases.keySet()) {
+            String ref = aliases.getAsJsonObject(name).get("script-ref").getAsString();
+            assertEquals("scripts/" + name + ".java", ref, "alias and file name agree");
+            Run r = Run.script(name, 300, "--help");
+            if (r.exit != 0 || !r.out.contains("Usage: " + name)) failures.add(name + " (exit " + r.exit + "):\n" + r.out);
+        }
+        assertTrue(failures.isEmpty(), String.join("\n", failures));
+    }
+}
