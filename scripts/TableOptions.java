@@ -9,6 +9,10 @@ public class TableOptions {
     Path out = Path.of("runs/tables");
     @Option(names = "--table", description = "a training table with label/split columns instead of SynthDerm")
     Path table;
+    @Option(names = "--dataset", description = "a dataset by manifest instead of SynthDerm, e.g. ham10000 (with --local-dir)")
+    String dataset;
+    @Option(names = "--local-dir", description = "the --dataset's folder on disk")
+    Path localDir;
     @Option(names = "--concepts", description = "concept labels CSV (image + 0/1 columns)")
     Path concepts;
     @Option(names = "--data-name", description = "name of the data in the tables (default: ${DEFAULT-VALUE})")
@@ -38,8 +42,10 @@ public class TableOptions {
         PaperTable.Setup s = new PaperTable.Setup();
         s.out = out;
         s.table = table;
+        s.dataset = dataset;
+        s.localDir = localDir;
         s.concepts = concepts;
-        s.dataName = dataName;
+        s.dataName = dataset != null && dataName.equals("SynthDerm") ? dataset.toUpperCase(java.util.Locale.ROOT) : dataName;
         s.synth = new SynthDerm.Config(seed, synthTrain, synthVal, synthTest, 64);
         s.train.model = model;
         s.train.mode = mode;

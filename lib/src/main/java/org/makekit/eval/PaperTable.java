@@ -34,7 +34,9 @@ public final class PaperTable {
     /** Where the data come from and how the models are trained. */
     public static final class Setup {
         public Path out = Path.of("runs/tables");
-        public Path table;                 // a training table; null = SynthDerm
+        public Path table;                 // a training table; null = SynthDerm (or --dataset)
+        public String dataset;             // a manifest with a caption builder (ham10000); null = SynthDerm
+        public Path localDir;              // the dataset's folder on disk
         public Path concepts;              // concept labels CSV; SynthDerm's by default
         public String dataName = "SynthDerm";
         public String evalSplit = "test";
@@ -63,6 +65,16 @@ public final class PaperTable {
         if (table != null) return table;
         if (s.table != null) {
             table = s.table;
+            conceptCsv = s.concepts;
+            return table;
+        }
+        if (s.dataset != null && !s.dataset.equals("synthderm")) {
+            Path pairsCsv = Datasets.pairs(s.dataset, s.localDir, s.out.resolve(s.dataset), s.synth);
+            table = s.out.resolve(s.dataset).resolve("train-table.csv");
+            if (!Files.exists(table)) {
+                var pairs = ImageTextPairs.read(pairsCsv, ImageTextPairs.Columns.defaults(), null, null, false);
+                TrainingTable.write(table, new Augmenter(OntologyExtractor.builtin()).augment(pairs.pairs(), 0).rows());
+            }
             conceptCsv = s.concepts;
             return table;
         }
