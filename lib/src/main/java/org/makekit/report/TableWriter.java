@@ -40,11 +40,22 @@ public final class TableWriter {
         return sb.toString();
     }
 
-    /** A bar chart of the numeric columns, one group per column, one series per row. */
+    /**
+     * A bar chart of the score columns (numeric, every value within [0, 1]; timings and counts are
+     * left out), one group per column, one series per row.
+     */
     public static CategoryChart chart(Table t, String labelColumn) {
         CategoryChart c = new CategoryChartBuilder().width(1000).height(520).title(t.name()).yAxisTitle("score").build();
         List<String> cols = new ArrayList<>();
-        for (Column<?> col : t.columns()) if (col.type() == ColumnType.DOUBLE) cols.add(col.name());
+        for (Column<?> col : t.columns()) {
+            if (col.type() != ColumnType.DOUBLE) continue;
+            boolean score = true;
+            for (int r = 0; r < t.rowCount(); r++) {
+                double v = ((NumericColumn<?>) col).getDouble(r);
+                score &= Double.isNaN(v) || (v >= 0 && v <= 1);
+            }
+            if (score) cols.add(col.name());
+        }
         for (int r = 0; r < t.rowCount(); r++) {
             List<Double> ys = new ArrayList<>();
             for (String col : cols) {
