@@ -342,7 +342,8 @@ public final class ClipModel implements AutoCloseable {
         // fixed order, so training on CPU is bit-reproducible (index_put's accumulation is not).
         NDArray x = ai.djl.nn.core.Embedding.embedding(idArr, param("token_embedding.weight"),
                 ai.djl.ndarray.types.SparseFormat.DENSE).singletonOrThrow().reshape(b, len, t.width());
-        idArr.close();
+        // Index arrays stay open until the caller's NDScope closes: a DJL array made from Java data
+        // wraps Java-owned memory, and the autograd graph reads it again in backward.
         NDArray pos = len == t.contextLength() ? param("positional_embedding") : param("positional_embedding").get("0:" + len);
         x = x.add(pos);
         put(trace, "embed_out", x);
@@ -357,7 +358,6 @@ public final class ClipModel implements AutoCloseable {
         for (int i = 0; i < b; i++) rows[i] = (long) i * len + pool[i];
         NDArray rowIdx = m.create(rows);
         NDArray pooled = x.reshape((long) b * len, t.width()).get(rowIdx);
-        rowIdx.close();
         put(trace, "pooled_pre_proj", pooled);
         return pooled.matMul(param("text_projection"));
     }
