@@ -41,9 +41,12 @@ public final class Ham10000 {
             "follow-up examination", "consensus", "expert consensus", "confocal", "in-vivo confocal microscopy");
 
     static {
-        String[][] c = {{"akiec", "actinic keratosis"}, {"bcc", "basal cell carcinoma"}, {"bkl", "benign keratosis"},
-            {"df", "dermatofibroma"}, {"mel", "melanoma"}, {"nv", "nevus"}, {"vasc", "vascular"}};
-        for (String[] x : c) CLASSNAMES.put(x[0], x[1]);
+        // From the shipped zero-shot.json: Derm1M's HAM10000 class names in the order of their dx codes.
+        var ham = org.makekit.knowledge.KnowledgeFiles.json("zero-shot.json").getAsJsonObject("datasets")
+                .getAsJsonObject("HAM10000");
+        var codes = ham.getAsJsonArray("dx_codes");
+        var names = ham.getAsJsonArray("classnames");
+        for (int i = 0; i < codes.size(); i++) CLASSNAMES.put(codes.get(i).getAsString(), names.get(i).getAsString());
     }
 
     public record Row(String image, String lesionId, String dx, String dxType, String age, String sex, String site,

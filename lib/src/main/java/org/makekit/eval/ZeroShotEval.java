@@ -5,10 +5,6 @@ import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
-import java.io.IOException;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -64,11 +60,7 @@ public final class ZeroShotEval {
     }
 
     public static JsonObject knowledge(String file) {
-        try (InputStream in = ZeroShotEval.class.getResourceAsStream("/org/makekit/knowledge/" + file)) {
-            return org.makekit.util.Json.parse(new String(in.readAllBytes(), StandardCharsets.UTF_8)).getAsJsonObject();
-        } catch (IOException | NullPointerException e) {
-            throw new KitException("cannot read built-in knowledge file " + file);
-        }
+        return org.makekit.knowledge.KnowledgeFiles.json(file);
     }
 
     /** Class order for labelled rows: a known list that contains every label, else the labels sorted. */
