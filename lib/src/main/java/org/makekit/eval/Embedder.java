@@ -45,7 +45,7 @@ public final class Embedder {
                 float[] pixels = await(next);
                 next = start + n < files.size() ? decode(files, start + n, size, pool) : null;
                 try (NDScope scope = new NDScope()) {
-                    NDArray x = model.manager().create(pixels, new Shape(n, 3, size, size)).toType(model.dataType(), false);
+                    NDArray x = org.makekit.model.Features.owned(model.manager().create(pixels, new Shape(n, 3, size, size))).toType(model.dataType(), false);
                     NDArray emb = Features.l2normalize(model.encodeImage(x, null).global());
                     float[] flat = emb.toType(DataType.FLOAT32, false).toFloatArray();
                     int d = flat.length / n;

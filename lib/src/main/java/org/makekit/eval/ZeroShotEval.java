@@ -92,7 +92,7 @@ public final class ZeroShotEval {
                 while (it.hasNext()) {
                     BatchLoader.Batch b = it.next();
                     try (NDScope s = new NDScope()) {
-                        NDArray x = model.manager().create(b.pixels(), new Shape(b.size(), 3, size, size)).toType(model.dataType(), false);
+                        NDArray x = org.makekit.model.Features.owned(model.manager().create(b.pixels(), new Shape(b.size(), 3, size, size))).toType(model.dataType(), false);
                         NDArray img = Features.l2normalize(model.encodeImage(x, null).global());
                         double[] flat = img.matMul(w).mul(100).toType(DataType.FLOAT64, false).toDoubleArray();
                         int c = classes.size();

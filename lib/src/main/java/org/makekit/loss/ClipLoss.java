@@ -20,7 +20,7 @@ public final class ClipLoss {
         NDArray logits = image.matMul(text.transpose()).mul(scale);
         long[] diag = new long[(int) b];
         for (int i = 0; i < b; i++) diag[i] = (long) i * b + i;
-        NDArray idx = image.getManager().create(diag);
+        NDArray idx = org.makekit.model.Features.owned(image.getManager().create(diag));
         NDArray i2t = logits.logSoftmax(1).reshape(-1).get(idx).neg().mean();
         NDArray t2i = logits.logSoftmax(0).reshape(-1).get(idx).neg().mean();
         return i2t.add(t2i).div(2);

@@ -149,7 +149,7 @@ public final class MakeLoss {
                 wv[i++] = w[r];
             }
         }
-        NDArray idx = m.create(flat);
+        NDArray idx = org.makekit.model.Features.owned(m.create(flat));
         NDArray logits = image.matMul(text.transpose()).mul(scale); // (B, T)
         NDArray ceI2t = logits.logSoftmax(1).reshape(-1).get(idx).neg();
         NDArray ceT2i = logits.logSoftmax(0).reshape(-1).get(idx).neg(); // log-softmax over images = t2i
@@ -165,7 +165,7 @@ public final class MakeLoss {
         if (o.slra()) {
             long[] sel = new long[b];
             for (int j = 0; j < b; j++) sel[j] = o.mode() == Mode.COMPAT ? j : (long) j * n;
-            pooled = slraPool(patches, text.get(m.create(sel)), o.sigma());
+            pooled = slraPool(patches, text.get(org.makekit.model.Features.owned(m.create(sel))), o.sigma());
             int count = 0;
             for (int r = 0; r < t; r++) {
                 boolean ignored = o.mode() == Mode.COMPAT ? r < b : r % n == 0;
@@ -185,7 +185,7 @@ public final class MakeLoss {
                     }
                 }
                 NDArray vlogits = pooled.matMul(text.transpose()).mul(scale);
-                NDArray ce = vlogits.logSoftmax(1).reshape(-1).get(m.create(sflat)).neg();
+                NDArray ce = vlogits.logSoftmax(1).reshape(-1).get(org.makekit.model.Features.owned(m.create(sflat))).neg();
                 slra = weightedMean(ce, sw, m, dt);
             } else {
                 slra = scale.mul(0); // no SLRA target in this batch: a zero that keeps the graph
@@ -228,8 +228,8 @@ public final class MakeLoss {
         }
         NDManager m = text.getManager();
         NDArray tt = text.stopGradient();
-        NDArray ont = tt.get(m.create(ontRows));
-        NDArray subs = tt.get(m.create(subRows)).reshape(b, k, text.getShape().get(1));
+        NDArray ont = tt.get(org.makekit.model.Features.owned(m.create(ontRows)));
+        NDArray subs = tt.get(org.makekit.model.Features.owned(m.create(subRows))).reshape(b, k, text.getShape().get(1));
         double[] sims = subs.batchMatMul(ont.expandDims(2)).squeeze(2).toType(DataType.FLOAT64, false).toDoubleArray();
         double[] w = ones(b * n);
         for (int i = 0; i < b; i++) {
@@ -261,7 +261,7 @@ public final class MakeLoss {
             allOnes &= x == 1.0;
         }
         if (allOnes) return values.mean();
-        NDArray wa = m.create(weights).toType(dt, false);
+        NDArray wa = org.makekit.model.Features.owned(m.create(weights)).toType(dt, false);
         return values.mul(wa).sum().div(sum);
     }
 

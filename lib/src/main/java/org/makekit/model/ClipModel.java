@@ -165,7 +165,7 @@ public final class ClipModel implements AutoCloseable {
             for (int i = 0; i < data.length; i++) {
                 data[i] = Double.isNaN(constant) ? (float) (rng.nextGaussian() * std) : (float) constant;
             }
-            params.put(n, manager.create(data, new Shape(shape)).toType(dtype, false));
+            params.put(n, Features.owned(manager.create(data, new Shape(shape))).toType(dtype, false));
         }
         return new ClipModel(c, manager, params);
     }
@@ -227,7 +227,7 @@ public final class ClipModel implements AutoCloseable {
 
     /** Adds SigLIP's learnable logit bias (scalar) if the model has none; returns it. */
     public NDArray ensureLogitBias(double init) {
-        return params.computeIfAbsent(LOGIT_BIAS, k -> manager.create(init).toType(dataType(), false));
+        return params.computeIfAbsent(LOGIT_BIAS, k -> Features.owned(manager.create(init)).toType(dataType(), false));
     }
 
     /** A copy of this model on another manager (device) and data type: a replica for multi-device or fp16 compute. */
@@ -337,7 +337,7 @@ public final class ClipModel implements AutoCloseable {
         long[] flat = new long[b * len];
         for (int i = 0; i < b; i++) System.arraycopy(ids[i], 0, flat, i * len, len);
         NDManager m = manager;
-        NDArray idArr = m.create(flat, new Shape((long) b * len));
+        NDArray idArr = Features.owned(m.create(flat, new Shape((long) b * len)));
         // torch.embedding, not advanced indexing: its CPU backward accumulates repeated tokens in a
         // fixed order, so training on CPU is bit-reproducible (index_put's accumulation is not).
         NDArray x = ai.djl.nn.core.Embedding.embedding(idArr, param("token_embedding.weight"),
@@ -356,7 +356,7 @@ public final class ClipModel implements AutoCloseable {
         put(trace, "ln_final_out", x);
         long[] rows = new long[b];
         for (int i = 0; i < b; i++) rows[i] = (long) i * len + pool[i];
-        NDArray rowIdx = m.create(rows);
+        NDArray rowIdx = Features.owned(m.create(rows));
         NDArray pooled = x.reshape((long) b * len, t.width()).get(rowIdx);
         put(trace, "pooled_pre_proj", pooled);
         return pooled.matMul(param("text_projection"));
@@ -377,10 +377,11 @@ public final class ClipModel implements AutoCloseable {
 
     /** Overwrites a scalar parameter's value in place (its data buffer; autograd is not involved). */
     public static void setScalar(NDArray scalar, double value) {
-        if (scalar.getDataType() == DataType.FLOAT64) {
-            scalar.set(new double[] {value});
-        } else if (scalar.getDataType() == DataType.FLOAT32) {
-            scalar.set(new float[] {(float) value});
+        // An in-place index_put_ that copies the value: NDArray.set(float[]) would make the tensor's
+        // storage a Java buffer.
+        if (scalar.getDataType() == DataType.FLOAT64 || scalar.getDataType() == DataType.FLOAT32
+                || scalar.getDataType() == DataType.FLOAT16) {
+            scalar.set(new ai.djl.ndarray.index.NDIndex("..."), value);
         } else {
             throw new IllegalArgumentException("setScalar on " + scalar.getDataType());
         }
@@ -392,7 +393,7 @@ public final class ClipModel implements AutoCloseable {
             for (int i = 0; i < len; i++) {
                 for (int j = i + 1; j < len; j++) mk[(int) (i * len + j)] = Float.NEGATIVE_INFINITY;
             }
-            NDArray a = manager.create(mk, new Shape(len, len)).toType(dataType(), false);
+            NDArray a = Features.owned(manager.create(mk, new Shape(len, len))).toType(dataType(), false);
             ai.djl.ndarray.NDScope.unregister(a);
             return a;
         });

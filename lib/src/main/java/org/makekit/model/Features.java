@@ -12,8 +12,21 @@ public final class Features {
      * training stays bit-reproducible.
      */
     public static NDArray gatherRows(NDArray src, long[] rows) {
-        NDArray idx = src.getManager().create(rows);
+        NDArray idx = owned(src.getManager().create(rows));
         return ai.djl.nn.core.Embedding.embedding(idx, src, ai.djl.ndarray.types.SparseFormat.DENSE).singletonOrThrow();
+    }
+
+    /**
+     * A copy of {@code fromJava} in memory that libtorch owns, closing the original. DJL's
+     * {@code create(...)} wraps a Java direct buffer without copying (torch::from_blob); the JVM frees
+     * that buffer once the array is closed and collected, even while libtorch still holds a view of it
+     * or an autograd node that reads it in backward. Arrays that enter a graph or outlive a scope go
+     * through here.
+     */
+    public static NDArray owned(NDArray fromJava) {
+        NDArray c = fromJava.duplicate();
+        fromJava.close();
+        return c;
     }
 
     /** x / max(||x||, 1e-12) along the last axis, as torch.nn.functional.normalize. */

@@ -50,7 +50,7 @@ public final class Safetensors {
             ByteBuffer src = data.duplicate();
             ByteBuffer copy = ByteBuffer.allocateDirect(src.remaining()).order(ByteOrder.nativeOrder());
             copy.put(src).flip();
-            return manager.create(copy, new Shape(shape), dataType());
+            return Features.owned(manager.create(copy, new Shape(shape), dataType()));
         }
 
         public float[] toFloatArray() {

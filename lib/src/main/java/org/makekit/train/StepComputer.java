@@ -82,7 +82,7 @@ public final class StepComputer {
         int size = m.config().vision().imageSize();
         int per = 3 * size * size;
         float[] slice = java.util.Arrays.copyOfRange(pixels, from * per, (from + n) * per);
-        return m.manager().create(slice, new Shape(n, 3, size, size)).toType(m.dataType(), false);
+        return Features.owned(m.manager().create(slice, new Shape(n, 3, size, size))).toType(m.dataType(), false);
     }
 
     private Result computeDirect(float[] pixels, int batch, TextBatch texts, double lossScale) {

@@ -58,6 +58,6 @@ public final class TextEncoder {
         long[] inverse = new long[n];
         int pos = 0;
         for (int[] c : plan.chunks()) for (int i : c) inverse[i] = pos++;
-        return cat.get(model.manager().create(inverse));
+        return cat.get(org.makekit.model.Features.owned(model.manager().create(inverse)));
     }
 }

@@ -33,10 +33,11 @@ final class Run {
         throw new AssertionError("JBang not found: run ./kit setup (or ./kit test) first");
     }
 
+    /** Runs scripts/SCRIPT.java, or the file SCRIPT (relative to the root) when it ends in .java. */
     static Run script(String script, long timeoutSeconds, String... args) throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>();
         cmd.add(jbang());
-        cmd.add(root().resolve("scripts").resolve(script + ".java").toString());
+        cmd.add(script.endsWith(".java") ? root().resolve(script).toString() : root().resolve("scripts").resolve(script + ".java").toString());
         cmd.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(cmd).directory(root().toFile()).redirectErrorStream(true);
         pb.environment().put("MAKEKIT_ROOT", root().toString());

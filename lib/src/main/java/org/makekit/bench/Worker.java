@@ -1,0 +1,182 @@
+package org.makekit.bench;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import com.google.gson.Gson;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.makekit.model.ClipModel;
+import org.makekit.model.Features;
+import org.makekit.text.Tokenizer;
+import org.makekit.train.AdamW;
+import org.makekit.train.Objective;
+import org.makekit.train.StepComputer;
+import org.makekit.train.TextBatch;
+import org.makekit.util.KitException;
+
+/**
+ * The kit's side of one benchmark measurement, run in its own JVM so that its peak resident memory
+ * is its own. Reads a {@link Fixture}; prints one JSON line (the same fields as {@code bench/twin.py}).
+ *
+ * <pre>
+ *   Worker train  FIXTURE WARMUP STEPS     the real training step: StepComputer + AdamW + logit-scale clamp
+ *   Worker embed  FIXTURE BATCHES          image embedding for evaluation (no graph)
+ *   Worker loss   FIXTURE float32|float64  the loss on the fixture's weights and batch
+ *   Worker stability FIXTURE STEPS EVERY   resident memory every EVERY steps over STEPS training steps
+ *   Worker peak                            matmul GFLOP/s only
+ * </pre>
+ */
+public final class Worker {
+    private Worker() {}
+
+    public static void main(String[] args) throws IOException {
+        if (args.length == 0) throw new KitException("Worker: expected train|embed|loss|stability|peak");
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("side", "kit");
+        out.put("threads", threads());
+        switch (args[0]) {
+            case "peak" -> {}
+            case "train" -> train(Fixture.read(Path.of(args[1])), Integer.parseInt(args[2]), Integer.parseInt(args[3]), 0, out);
+            case "stability" -> train(Fixture.read(Path.of(args[1])), 0, Integer.parseInt(args[2]), Integer.parseInt(args[3]), out);
+            case "embed" -> embed(Fixture.read(Path.of(args[1])), Integer.parseInt(args[2]), out);
+            case "loss" -> out.putAll(loss(Fixture.read(Path.of(args[1])), args.length > 2 && args[2].equals("float64")
+                    ? DataType.FLOAT64 : DataType.FLOAT32));
+            default -> throw new KitException("Worker: unknown task '" + args[0] + "'");
+        }
+        out.put("matmul_gflops", matmulPeak());
+        out.put("peak_rss_mb", Memory.peakRssMb());
+        System.out.println(new Gson().toJson(out));
+    }
+
+    static int threads() {
+        String t = System.getProperty("ai.djl.pytorch.num_threads");
+        return t != null ? Integer.parseInt(t) : Runtime.getRuntime().availableProcessors();
+    }
+
+    static void train(Fixture fx, int warmup, int steps, int rssEvery, Map<String, Object> out) {
+        try (NDManager m = NDManager.newBaseManager()) {
+            ClipModel model = ClipModel.load(fx.config(), fx.dir().resolve("weights.safetensors"), m, DataType.FLOAT32);
+            model.requireGradients();
+            Tokenizer tok = Tokenizer.forConfig(fx.config());
+            StepComputer sc = new StepComputer(model.parameters(), List.of(model),
+                    new Objective(fx.method(), fx.mode(), fx.k()), tok, 0, fx.textChunk());
+            AdamW opt = new AdamW(model.parameters(), 0.9, 0.98, 1e-6, 0.1);
+            TextBatch tb = fx.texts();
+            List<Double> times = new ArrayList<>();
+            List<Double> losses = new ArrayList<>();
+            List<double[]> rss = new ArrayList<>();
+            for (int s = 0; s < warmup + steps; s++) {
+                long t0 = System.nanoTime();
+                double loss;
+                try (NDScope scope = new NDScope()) {
+                    StepComputer.Result r = sc.compute(fx.pixels(), fx.batch(), tb, 1.0);
+                    opt.step(r.grads(), 1e-5);
+                    model.clampLogitScale();
+                    loss = r.loss();
+                }
+                double secs = (System.nanoTime() - t0) / 1e9;
+                if (s >= warmup) times.add(secs);
+                losses.add(loss);
+                if (rssEvery > 0 && (s + 1) % rssEvery == 0) {
+                    rss.add(new double[] {s + 1, Memory.currentRssMb(), Runtime.getRuntime().totalMemory() / 1048576.0});
+                    System.err.printf(java.util.Locale.ROOT, "step %d  rss %.0f MB  loss %.4f%n", s + 1, Memory.currentRssMb(), loss);
+                }
+            }
+            out.put("step_s", times);
+            out.put("losses", losses);
+            out.put("images", fx.batch());
+            if (rssEvery > 0) out.put("rss", rss);
+        }
+    }
+
+    static void embed(Fixture fx, int batches, Map<String, Object> out) {
+        try (NDManager m = NDManager.newBaseManager()) {
+            ClipModel model = ClipModel.load(fx.config(), fx.dir().resolve("weights.safetensors"), m, DataType.FLOAT32);
+            int b = fx.batch();
+            int size = fx.config().vision().imageSize();
+            List<Double> times = new ArrayList<>();
+            for (int s = 0; s < batches + 1; s++) {
+                long t0 = System.nanoTime();
+                try (NDScope scope = new NDScope()) {
+                    NDArray x = m.create(fx.pixels(), new Shape(b, 3, size, size));
+                    NDArray g = Features.l2normalize(model.encodeImage(x, null).global());
+                    g.toFloatArray();
+                }
+                if (s > 0) times.add((System.nanoTime() - t0) / 1e9);
+            }
+            out.put("batch_s", times);
+            out.put("images", b);
+        }
+    }
+
+    /** The kit's loss (and its parts) on the fixture's weights and batch, computed in {@code dt}. */
+    public static Map<String, Object> loss(Fixture fx, DataType dt) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        try (NDManager m = NDManager.newBaseManager(); NDScope scope = new NDScope()) {
+            ClipModel model = ClipModel.load(fx.config(), fx.dir().resolve("weights.safetensors"), m, dt);
+            model.requireGradients();
+            Tokenizer tok = Tokenizer.forConfig(fx.config());
+            StepComputer sc = new StepComputer(model.parameters(), List.of(model),
+                    new Objective(fx.method(), fx.mode(), fx.k()), tok, 0, fx.textChunk());
+            StepComputer.Result r = sc.compute(fx.pixels(), fx.batch(), fx.texts(), 1.0);
+            out.put("loss", r.loss());
+            out.put("parts", r.parts());
+        }
+        return out;
+    }
+
+    /** GFLOP/s of a 1024 x 1024 float32 matmul on this engine and thread count. */
+    public static double matmulPeak() {
+        int n = 1024;
+        int reps = 20;
+        try (NDManager m = NDManager.newBaseManager()) {
+            NDArray a = m.randomNormal(new Shape(n, n));
+            NDArray b = m.randomNormal(new Shape(n, n));
+            for (int i = 0; i < 3; i++) {
+                try (NDScope s = new NDScope()) {
+                    a.matMul(b).toFloatArray();
+                }
+            }
+            long t0 = System.nanoTime();
+            for (int i = 0; i < reps; i++) {
+                try (NDScope s = new NDScope()) {
+                    NDArray c = a.matMul(b);
+                    if (i == reps - 1) c.getFloat(0, 0);
+                }
+            }
+            return 2.0 * n * n * n * reps / ((System.nanoTime() - t0) / 1e9) / 1e9;
+        }
+    }
+
+    /** Peak and current resident memory of this process, from /proc/self/status (Linux). */
+    public static final class Memory {
+        private Memory() {}
+
+        public static double peakRssMb() {
+            return field("VmHWM:");
+        }
+
+        public static double currentRssMb() {
+            return field("VmRSS:");
+        }
+
+        private static double field(String key) {
+            try {
+                for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                    if (line.startsWith(key)) return Double.parseDouble(line.substring(key.length()).trim().split("\\s+")[0]) / 1024.0;
+                }
+            } catch (IOException | RuntimeException e) {
+                return Double.NaN;
+            }
+            return Double.NaN;
+        }
+    }
+}
