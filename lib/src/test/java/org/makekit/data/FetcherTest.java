@@ -75,7 +75,8 @@ class FetcherTest {
             assertTrue(first.getMessage().contains("interrupted") && first.getMessage().contains("run the same command again"),
                     first.getMessage());
             long kept = Files.size(tmp.resolve("dl/d.zip.part"));
-            assertTrue(kept >= 30_000, "kept " + kept);
+            // Some of the 30,000 bytes sent before the cut arrive (a closing socket may drop the rest in flight).
+            assertTrue(kept > 0 && kept <= 30_000, "kept " + kept);
             assertEquals(sha, f.download(url, dest, sha));
             assertTrue(ranges.get(1).startsWith("bytes="), "second request resumes: " + ranges);
             assertTrue(!Files.exists(tmp.resolve("dl/d.zip.part")));
