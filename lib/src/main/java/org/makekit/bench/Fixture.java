@@ -43,6 +43,10 @@ public record Fixture(Path dir, ModelConfig config, Method method, MakeLoss.Mode
         return rows.size();
     }
 
+    public Path weights() {
+        return dir.resolve("weights.safetensors");
+    }
+
     /** Builds (or rebuilds) the fixture in {@code dir}: data, weights and batch files. */
     public static Fixture build(Path dir, ModelConfig cfg, Method method, MakeLoss.Mode mode, int batch, int textChunk,
                                 long seed) {
@@ -110,7 +114,7 @@ public record Fixture(Path dir, ModelConfig config, Method method, MakeLoss.Mode
         Files.writeString(dir.resolve("fixture.json"), new GsonBuilder().setPrettyPrinting().create().toJson(meta));
         try (NDManager m = NDManager.newBaseManager()) {
             ClipModel model = ClipModel.create(config, m, seed, DataType.FLOAT32);
-            model.save(dir.resolve("weights.safetensors"));
+            model.save(weights());
             TextBatch tb = texts().withoutDedup();
             Tokenizer tok = Tokenizer.forConfig(config);
             long[][] ids = tok.encode(tb.unique());

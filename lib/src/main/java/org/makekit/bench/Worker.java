@@ -63,11 +63,8 @@ public final class Worker {
 
     static void train(Fixture fx, int warmup, int steps, int rssEvery, Map<String, Object> out) {
         try (NDManager m = NDManager.newBaseManager()) {
-            ClipModel model = ClipModel.load(fx.config(), fx.dir().resolve("weights.safetensors"), m, DataType.FLOAT32);
-            model.requireGradients();
-            Tokenizer tok = Tokenizer.forConfig(fx.config());
-            StepComputer sc = new StepComputer(model.parameters(), List.of(model),
-                    new Objective(fx.method(), fx.mode(), fx.k()), tok, 0, fx.textChunk());
+            ClipModel model = trainable(fx, m, DataType.FLOAT32);
+            StepComputer sc = stepComputer(fx, model);
             AdamW opt = new AdamW(model.parameters(), 0.9, 0.98, 1e-6, 0.1);
             TextBatch tb = fx.texts();
             List<Double> times = new ArrayList<>();
@@ -99,7 +96,7 @@ public final class Worker {
 
     static void embed(Fixture fx, int batches, Map<String, Object> out) {
         try (NDManager m = NDManager.newBaseManager()) {
-            ClipModel model = ClipModel.load(fx.config(), fx.dir().resolve("weights.safetensors"), m, DataType.FLOAT32);
+            ClipModel model = ClipModel.load(fx.config(), fx.weights(), m, DataType.FLOAT32);
             int b = fx.batch();
             int size = fx.config().vision().imageSize();
             List<Double> times = new ArrayList<>();
@@ -121,16 +118,24 @@ public final class Worker {
     public static Map<String, Object> loss(Fixture fx, DataType dt) {
         Map<String, Object> out = new LinkedHashMap<>();
         try (NDManager m = NDManager.newBaseManager(); NDScope scope = new NDScope()) {
-            ClipModel model = ClipModel.load(fx.config(), fx.dir().resolve("weights.safetensors"), m, dt);
-            model.requireGradients();
-            Tokenizer tok = Tokenizer.forConfig(fx.config());
-            StepComputer sc = new StepComputer(model.parameters(), List.of(model),
-                    new Objective(fx.method(), fx.mode(), fx.k()), tok, 0, fx.textChunk());
-            StepComputer.Result r = sc.compute(fx.pixels(), fx.batch(), fx.texts(), 1.0);
+            StepComputer.Result r = stepComputer(fx, trainable(fx, m, dt)).compute(fx.pixels(), fx.batch(), fx.texts(), 1.0);
             out.put("loss", r.loss());
             out.put("parts", r.parts());
         }
         return out;
+    }
+
+    /** The fixture's weights, loaded in {@code dt} with autograd on. */
+    static ClipModel trainable(Fixture fx, NDManager m, DataType dt) {
+        ClipModel model = ClipModel.load(fx.config(), fx.weights(), m, dt);
+        model.requireGradients();
+        return model;
+    }
+
+    /** The trainer's step (direct, no micro-batches) for the fixture's method, loss mode and K. */
+    static StepComputer stepComputer(Fixture fx, ClipModel model) {
+        return new StepComputer(model.parameters(), List.of(model), new Objective(fx.method(), fx.mode(), fx.k()),
+                Tokenizer.forConfig(fx.config()), 0, fx.textChunk());
     }
 
     /** GFLOP/s of a 1024 x 1024 float32 matmul on this engine and thread count. */
