@@ -61,9 +61,24 @@ public final class Worker {
         return t != null ? Integer.parseInt(t) : Runtime.getRuntime().availableProcessors();
     }
 
+    /**
+     * The losses of {@code steps} training steps (AdamW, lr 1e-5, logit-scale clamp) from the fixture's
+     * weights, computed in {@code dt}: what the twin's {@code train} command reports, step for step.
+     */
+    @SuppressWarnings("unchecked")
+    public static List<Double> trainLosses(Fixture fx, int steps, DataType dt) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        train(fx, 0, steps, 0, dt, out);
+        return (List<Double>) out.get("losses");
+    }
+
     static void train(Fixture fx, int warmup, int steps, int rssEvery, Map<String, Object> out) {
+        train(fx, warmup, steps, rssEvery, DataType.FLOAT32, out);
+    }
+
+    static void train(Fixture fx, int warmup, int steps, int rssEvery, DataType dt, Map<String, Object> out) {
         try (NDManager m = NDManager.newBaseManager()) {
-            ClipModel model = trainable(fx, m, DataType.FLOAT32);
+            ClipModel model = trainable(fx, m, dt);
             StepComputer sc = stepComputer(fx, model);
             AdamW opt = new AdamW(model.parameters(), 0.9, 0.98, 1e-6, 0.1);
             TextBatch tb = fx.texts();

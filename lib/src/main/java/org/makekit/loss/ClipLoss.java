@@ -23,6 +23,6 @@ public final class ClipLoss {
         NDArray idx = org.makekit.model.Features.owned(image.getManager().create(diag));
         NDArray i2t = logits.logSoftmax(1).reshape(-1).get(idx).neg().mean();
         NDArray t2i = logits.logSoftmax(0).reshape(-1).get(idx).neg().mean();
-        return i2t.add(t2i).div(2);
+        return i2t.add(t2i).div(org.makekit.model.Features.constant(i2t, 2));
     }
 }

@@ -155,13 +155,13 @@ public final class MakeLoss {
         NDArray ceT2i = logits.logSoftmax(0).reshape(-1).get(idx).neg(); // log-softmax over images = t2i
         NDArray i2t = weightedMean(ceI2t, wv, m, dt);
         NDArray t2i = ceT2i.mean();
-        NDArray mkcl = i2t.add(t2i).div(2);
+        NDArray mkcl = i2t.add(t2i).div(org.makekit.model.Features.constant(i2t, 2));
 
         NDArray slra = null;
         NDArray pooled = null;
         long[] slraTargets = new long[t];
         java.util.Arrays.fill(slraTargets, -100);
-        NDArray total = mkcl.mul(o.lambdaM());
+        NDArray total = mkcl.mul(org.makekit.model.Features.constant(mkcl, o.lambdaM()));
         if (o.slra()) {
             long[] sel = new long[b];
             for (int j = 0; j < b; j++) sel[j] = o.mode() == Mode.COMPAT ? j : (long) j * n;
@@ -188,9 +188,9 @@ public final class MakeLoss {
                 NDArray ce = vlogits.logSoftmax(1).reshape(-1).get(org.makekit.model.Features.owned(m.create(sflat))).neg();
                 slra = weightedMean(ce, sw, m, dt);
             } else {
-                slra = scale.mul(0); // no SLRA target in this batch: a zero that keeps the graph
+                slra = scale.mul(org.makekit.model.Features.constant(scale, 0)); // no SLRA target in this batch: a zero that keeps the graph
             }
-            total = total.add(slra.mul(o.lambdaS()));
+            total = total.add(slra.mul(org.makekit.model.Features.constant(slra, o.lambdaS())));
         }
         return new Result(total, i2t, t2i, mkcl, slra, pooled, w, i2tTargets, t2iTargets, slraTargets);
     }
@@ -204,7 +204,8 @@ public final class MakeLoss {
         NDArray sim = patches.batchMatMul(textPerImage.expandDims(2)).squeeze(2); // (B, P)
         NDArray gate = sim.stopGradient().gte(sigma).toType(sim.getDataType(), false);
         NDArray wts = sim.mul(gate);
-        NDArray norm = wts.norm(new int[] {1}, true).maximum(1e-12);
+        NDArray n = wts.norm(new int[] {1}, true);
+        NDArray norm = n.maximum(org.makekit.model.Features.constant(n, 1e-12));
         NDArray wn = wts.div(norm);
         return wn.expandDims(1).batchMatMul(patches).squeeze(1); // (B, D)
     }

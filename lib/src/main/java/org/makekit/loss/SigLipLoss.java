@@ -20,6 +20,6 @@ public final class SigLipLoss {
         NDArray eye = image.getManager().eye((int) b).toType(logits.getDataType(), false);
         NDArray labels = eye.mul(2).sub(1);
         // -log sigmoid(x) = softplus(-x), computed stably by libtorch.
-        return Activation.softPlus(labels.mul(logits).neg()).sum().div(b);
+        return Activation.softPlus(labels.mul(logits).neg()).sum().div(org.makekit.model.Features.constant(logits, b));
     }
 }

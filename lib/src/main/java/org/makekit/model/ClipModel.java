@@ -176,7 +176,11 @@ public final class ClipModel implements AutoCloseable {
      * to {@code dtype}.
      */
     public static ClipModel load(ModelConfig c, Path weights, NDManager manager, DataType dtype) {
-        Map<String, Safetensors.Tensor> file = Safetensors.read(weights);
+        return Safetensors.withTensors(weights, file -> fromTensors(c, weights, file, manager, dtype));
+    }
+
+    private static ClipModel fromTensors(ModelConfig c, Path weights, Map<String, Safetensors.Tensor> file,
+                                         NDManager manager, DataType dtype) {
         Map<String, long[]> expected = expectedShapes(c);
         List<String> missing = new ArrayList<>();
         for (Map.Entry<String, long[]> e : expected.entrySet()) {
@@ -413,10 +417,14 @@ public final class ClipModel implements AutoCloseable {
     }
 
     private NDArray block(NDArray x, String prefix, int heads, NDArray mask) {
+        return Features.scoped(() -> blockOps(x, prefix, heads, mask));
+    }
+
+    private NDArray blockOps(NDArray x, String prefix, int heads, NDArray mask) {
         x = x.add(attention(layerNorm(x, prefix + "ln_1"), prefix + "attn.", heads, mask));
         NDArray h = Linear.linear(layerNorm(x, prefix + "ln_2"), param(prefix + "mlp.c_fc.weight"),
                 param(prefix + "mlp.c_fc.bias")).singletonOrThrow();
-        h = config.quickGelu() ? h.mul(Activation.sigmoid(h.mul(1.702))) : Activation.gelu(h);
+        h = config.quickGelu() ? h.mul(Activation.sigmoid(h.mul(Features.constant(h, 1.702)))) : Activation.gelu(h);
         h = Linear.linear(h, param(prefix + "mlp.c_proj.weight"), param(prefix + "mlp.c_proj.bias")).singletonOrThrow();
         return x.add(h);
     }
@@ -429,7 +437,7 @@ public final class ClipModel implements AutoCloseable {
         long d = w / heads;
         NDArray qkv = Linear.linear(x, param(prefix + "in_proj_weight"), param(prefix + "in_proj_bias")).singletonOrThrow();
         NDList parts = qkv.split(3, 2);
-        NDArray q = parts.get(0).mul(1.0 / Math.sqrt(d)).reshape(b, l, heads, d).transpose(0, 2, 1, 3);
+        NDArray q = parts.get(0).mul(Features.constant(x, 1.0 / Math.sqrt(d))).reshape(b, l, heads, d).transpose(0, 2, 1, 3);
         NDArray k = parts.get(1).reshape(b, l, heads, d).transpose(0, 2, 3, 1);
         NDArray v = parts.get(2).reshape(b, l, heads, d).transpose(0, 2, 1, 3);
         NDArray scores = q.matMul(k);

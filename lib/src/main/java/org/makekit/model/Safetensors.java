@@ -11,8 +11,10 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.lang.reflect.Field;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
@@ -23,6 +25,7 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.function.Function;
 import org.makekit.util.KitException;
 
 /**
@@ -46,11 +49,11 @@ public final class Safetensors {
         }
 
         public NDArray toNDArray(NDManager manager) {
-            // Copy out of the (read-only, memory-mapped) file so the tensor owns writable memory.
-            ByteBuffer src = data.duplicate();
-            ByteBuffer copy = ByteBuffer.allocateDirect(src.remaining()).order(ByteOrder.nativeOrder());
-            copy.put(src).flip();
-            return Features.owned(manager.create(copy, new Shape(shape), dataType()));
+            // DJL wraps the (read-only, memory-mapped) bytes without copying; owned() then copies them
+            // into memory that libtorch owns. No intermediate Java buffer, so loading a model costs one
+            // copy of its weights, not two.
+            ByteBuffer src = data.duplicate().order(ByteOrder.nativeOrder());
+            return Features.owned(manager.create(src, new Shape(shape), dataType()));
         }
 
         public float[] toFloatArray() {
@@ -142,9 +145,39 @@ public final class Safetensors {
         };
     }
 
+    /**
+     * Reads a file, passes its tensors to {@code use}, and unmaps the file as soon as {@code use}
+     * returns (instead of whenever the garbage collector gets to it), so that a loaded model does
+     * not keep a second, file-backed copy of its weights resident. The {@link Tensor}s are invalid
+     * afterwards: {@code use} must copy what it keeps (as {@link Tensor#toNDArray} does).
+     */
+    public static <T> T withTensors(Path file, Function<Map<String, Tensor>, T> use) {
+        MappedByteBuffer map = mapFile(file);
+        try {
+            return use.apply(parse(file, map));
+        } finally {
+            unmap(map);
+        }
+    }
+
+    /** Releases a mapping now; if the JDK does not allow it, the garbage collector releases it later. */
+    private static void unmap(MappedByteBuffer map) {
+        try {
+            Field f = Class.forName("sun.misc.Unsafe").getDeclaredField("theUnsafe");
+            f.setAccessible(true);
+            Object unsafe = f.get(null);
+            unsafe.getClass().getMethod("invokeCleaner", ByteBuffer.class).invoke(unsafe, map);
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            // left to the garbage collector
+        }
+    }
+
     /** Reads every tensor of a file, in header order. Metadata is returned under the key {@code __metadata__} of {@link #readMetadata}. */
     public static Map<String, Tensor> read(Path file) {
-        ByteBuffer all = mapFile(file);
+        return parse(file, mapFile(file));
+    }
+
+    private static Map<String, Tensor> parse(Path file, ByteBuffer all) {
         long fileSize = all.capacity();
         if (fileSize < 8) {
             throw new KitException("weights file " + file + " is too short to be safetensors (" + fileSize + " bytes)");
@@ -223,7 +256,7 @@ public final class Safetensors {
         return meta;
     }
 
-    private static ByteBuffer mapFile(Path file) {
+    private static MappedByteBuffer mapFile(Path file) {
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             long size = ch.size();
             if (size > Integer.MAX_VALUE) {

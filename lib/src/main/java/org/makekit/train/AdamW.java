@@ -2,6 +2,7 @@ package org.makekit.train;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import java.util.LinkedHashMap;
@@ -65,13 +66,17 @@ public final class AdamW {
             NDArray p = e.getValue();
             NDArray g = grads.get(n);
             if (g == null) continue;
-            if (decay.get(n) && weightDecay != 0) p.muli(1 - lr * weightDecay);
-            NDArray m = expAvg.get(n);
-            NDArray v = expAvgSq.get(n);
-            m.muli(beta1).addi(g.mul(1 - beta1));
-            v.muli(beta2).addi(g.square().mul(1 - beta2));
-            NDArray denom = v.sqrt().div(sqrtBc2).add(eps);
-            p.subi(m.div(denom).mul(stepSize));
+            // One scope per parameter: its temporaries are freed before the next parameter's are made,
+            // so the update needs a few arrays of the largest parameter, not several copies of the model.
+            try (NDScope scope = new NDScope()) {
+                if (decay.get(n) && weightDecay != 0) p.muli(1 - lr * weightDecay);
+                NDArray m = expAvg.get(n);
+                NDArray v = expAvgSq.get(n);
+                m.muli(beta1).addi(g.mul(1 - beta1));
+                v.muli(beta2).addi(g.square().muli(1 - beta2));
+                NDArray denom = v.sqrt().divi(sqrtBc2).addi(eps);
+                p.subi(m.div(denom).muli(stepSize));
+            }
         }
     }
 

@@ -86,9 +86,11 @@ public final class Checkpoint {
     }
 
     public static Map<String, NDArray> tensors(Path file, NDManager m) {
-        Map<String, NDArray> out = new LinkedHashMap<>();
-        Safetensors.read(file).forEach((k, t) -> out.put(k, t.toNDArray(m)));
-        return out;
+        return Safetensors.withTensors(file, tensors -> {
+            Map<String, NDArray> out = new LinkedHashMap<>();
+            tensors.forEach((k, t) -> out.put(k, t.toNDArray(m)));
+            return out;
+        });
     }
 
     /** Removes stale temporary folders of killed runs. */

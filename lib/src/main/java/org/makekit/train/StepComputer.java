@@ -96,7 +96,7 @@ public final class StepComputer {
             NDArray txtU = Features.l2normalize(TextEncoder.encodeAll(m, TextEncoder.plan(texts.unique(), tokenizer, textChunk)));
             NDArray txt = Features.gatherRows(txtU, texts.rowToUnique());
             v = objective.compute(img, pat, txt, texts.mask(), master.get("logit_scale"), master.get(ClipModel.LOGIT_BIAS));
-            gc.backward(lossScale == 1.0 ? v.loss() : v.loss().mul(lossScale));
+            gc.backward(lossScale == 1.0 ? v.loss() : v.loss().mul(Features.constant(v.loss(), lossScale)));
         }
         return finish(v, lossScale, null);
     }
@@ -147,7 +147,7 @@ public final class StepComputer {
         try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
             NDArray txt = Features.gatherRows(txtSorted, rowToSorted);
             v = objective.compute(imgL, patL, txt, texts.mask(), masterScale, master.get(ClipModel.LOGIT_BIAS));
-            gc.backward(lossScale == 1.0 ? v.loss() : v.loss().mul(lossScale));
+            gc.backward(lossScale == 1.0 ? v.loss() : v.loss().mul(Features.constant(v.loss(), lossScale)));
         }
         NDArray dImg = imgL.getGradient();
         NDArray dPat = patL != null ? patL.getGradient() : null;
@@ -209,7 +209,9 @@ public final class StepComputer {
             NDArray g = summed != null ? summed.get(e.getKey()) : e.getValue().getGradient();
             if (lossScale != 1.0) g = g.div(lossScale);
             grads.put(e.getKey(), g);
-            all.add(g.isNaN().logicalOr(g.isInfinite()).any().toType(DataType.INT32, false).reshape(1));
+            NDArray g0 = g;
+            // Scoped: the two masks are the size of the parameter and are dropped at once.
+            all.add(Features.scoped(() -> g0.isNaN().logicalOr(g0.isInfinite()).any().toType(DataType.INT32, false).reshape(1)));
         }
         boolean finite = NDArrays.concat(all).sum().toType(DataType.INT64, false).getLong() == 0;
         String bad = null;

@@ -81,6 +81,26 @@ class BenchTest {
     }
 
     @Test
+    void twinAndKitTrainTheSameWayStepForStep(@TempDir Path tmp) throws Exception {
+        // Three AdamW steps from the same weights in float64: the losses can only agree if every
+        // gradient, the optimizer (groups, bias correction, decoupled decay) and the clamp agree with PyTorch's.
+        requireTorch();
+        Fixture fx = Fixture.build(tmp.resolve("make"), ModelConfig.load("tiny"), Method.MAKE, MakeLoss.Mode.COMPAT, 4, 64, 5);
+        int steps = 3;
+        List<Double> kit = Worker.trainLosses(fx, steps, DataType.FLOAT64);
+        JsonObject tw = twin("train", "--fixture", tmp.resolve("make").toString(), "--dtype", "float64", "--text", "lean",
+                "--warmup", "0", "--steps", "" + steps);
+        var twinLosses = tw.getAsJsonArray("losses");
+        assertEquals(steps, kit.size());
+        assertEquals(steps, twinLosses.size());
+        for (int s = 0; s < steps; s++) {
+            double t = twinLosses.get(s).getAsDouble();
+            assertEquals(t, kit.get(s), 1e-9 * Math.abs(t), "step " + (s + 1) + ": kit " + kit + ", twin " + twinLosses);
+        }
+        assertTrue(Math.abs(kit.get(steps - 1) - kit.get(0)) > 1e-6, "the weights moved: " + kit);
+    }
+
+    @Test
     void benchScriptMeasuresBothSidesAndWritesTheTable(@TempDir Path tmp) throws Exception {
         requireTorch();
         Run r = Run.script("bench/main.java", 900, "--configs", "tiny", "--batch", "4", "--rounds", "2", "--warmup", "0",
