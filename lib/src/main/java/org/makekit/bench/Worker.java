@@ -44,8 +44,8 @@ public final class Worker {
         out.put("threads", threads());
         switch (args[0]) {
             case "peak" -> {}
-            case "train" -> train(Fixture.read(Path.of(args[1])), Integer.parseInt(args[2]), Integer.parseInt(args[3]), 0, out);
-            case "stability" -> train(Fixture.read(Path.of(args[1])), 0, Integer.parseInt(args[2]), Integer.parseInt(args[3]), out);
+            case "train" -> train(Fixture.read(Path.of(args[1])), Integer.parseInt(args[2]), Integer.parseInt(args[3]), 0, DataType.FLOAT32, out);
+            case "stability" -> train(Fixture.read(Path.of(args[1])), 0, Integer.parseInt(args[2]), Integer.parseInt(args[3]), DataType.FLOAT32, out);
             case "embed" -> embed(Fixture.read(Path.of(args[1])), Integer.parseInt(args[2]), out);
             case "loss" -> out.putAll(loss(Fixture.read(Path.of(args[1])), args.length > 2 && args[2].equals("float64")
                     ? DataType.FLOAT64 : DataType.FLOAT32));
@@ -70,10 +70,6 @@ public final class Worker {
         Map<String, Object> out = new LinkedHashMap<>();
         train(fx, 0, steps, 0, dt, out);
         return (List<Double>) out.get("losses");
-    }
-
-    static void train(Fixture fx, int warmup, int steps, int rssEvery, Map<String, Object> out) {
-        train(fx, warmup, steps, rssEvery, DataType.FLOAT32, out);
     }
 
     static void train(Fixture fx, int warmup, int steps, int rssEvery, DataType dt, Map<String, Object> out) {
