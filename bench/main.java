@@ -8,7 +8,6 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 import org.makekit.bench.Bench;
-import org.makekit.report.TableWriter;
 import org.makekit.util.Cli;
 import org.makekit.util.SharedPaths;
 import picocli.CommandLine.Command;

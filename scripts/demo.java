@@ -1,7 +1,6 @@
 ///usr/bin/env jbang "$0" "$@" ; exit $?
 //JAVA 17+
 //DEPS org.makekit:make-kit:0.1.0-SNAPSHOT
-//SOURCES TableOptions.java
 //JAVA_OPTIONS -Dai.djl.offline=true -Xmx12g
 //DESCRIPTION The kit's main demo on its embedded data: SynthDerm, knowledge augmentation, CLIP vs MAKE pretraining, Tables 1-3 in miniature.
 
@@ -11,7 +10,8 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.makekit.data.TrainingRow;
 import org.makekit.data.TrainingTable;
-import org.makekit.eval.PaperTable;
+import org.makekit.experiments.PaperTable;
+import org.makekit.experiments.TableOptions;
 import org.makekit.report.PaperNumbers;
 import org.makekit.train.Method;
 import org.makekit.util.Cli;
@@ -32,11 +32,11 @@ public class demo implements Callable<Integer> {
     @Override
     public Integer call() {
         long t0 = System.nanoTime();
-        if (o.out.toString().equals("runs/tables")) o.out = java.nio.file.Path.of("runs/demo");
-        if (o.steps == 300) o.steps = 240;
+        PaperTable.Setup setup = o.setup(java.nio.file.Path.of("runs/demo"), 240);
         System.out.println("MAKE-kit demo: " + Engine.getInstance().getEngineName() + " " + Engine.getInstance().getVersion()
-                + " on " + Runtime.getRuntime().availableProcessors() + " CPU cores; " + o.steps + " steps per model; output in " + o.out);
-        PaperTable t = new PaperTable(o.setup());
+                + " on " + Runtime.getRuntime().availableProcessors() + " CPU cores; " + setup.train.steps + " steps per model; output in "
+                + setup.out);
+        PaperTable t = new PaperTable(setup);
         System.out.println("\n[1/4] data: SynthDerm (synthetic lesions with long captions) and knowledge augmentation");
         List<TrainingRow> rows = TrainingTable.read(t.prepare());
         TrainingRow first = rows.get(0);
@@ -47,7 +47,7 @@ public class demo implements Callable<Integer> {
         for (int k = 0; k < texts.size(); k++) {
             if (mask[k]) System.out.printf("  %-22s %s%n", k < 3 ? names[k] : "sub-sentence " + (k - 2), texts.get(k));
         }
-        System.out.println("\n[2/4] pretraining the CLIP baseline (raw caption) and MAKE (MKCL + SLRA + DKW, mode " + o.mode + ")");
+        System.out.println("\n[2/4] pretraining the CLIP baseline (raw caption) and MAKE (MKCL + SLRA + DKW, mode " + setup.train.mode + ")");
         for (Method m : List.of(Method.CLIP, Method.MAKE)) System.out.println("  " + PaperTable.describe(t.scores(m)));
         System.out.println("\n[3/4] tables (miniature: SynthDerm replaces the paper's seven datasets)");
         t.emit(t.table1(List.of(Method.CLIP, Method.MAKE)), "table1", null);
@@ -55,7 +55,7 @@ public class demo implements Callable<Integer> {
         t.emit(t.table3(List.of(Method.CLIP, Method.MAKE)), "table3",
                 PaperTable.paper("MAKE Table 3 (reported; rows 1 and 5 correspond)", PaperNumbers.TABLE3_COLUMNS,
                         List.of(PaperNumbers.TABLE3.get(0), PaperNumbers.TABLE3.get(4))));
-        System.out.println("\n[4/4] loss curves: " + o.out.resolve("clip/loss.png") + ", " + o.out.resolve("make/loss.png"));
+        System.out.println("\n[4/4] loss curves: " + setup.out.resolve("clip/loss.png") + ", " + setup.out.resolve("make/loss.png"));
         System.out.println("all five ablation rows: table3@.; SigLIP and the knowledge-augmented baselines: table1@. (same --out reuses models)");
         System.out.printf(Locale.ROOT, "demo done in %.1f min%n", (System.nanoTime() - t0) / 60e9);
         return 0;

@@ -12,14 +12,13 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.makekit.data.Datasets;
-import org.makekit.data.ImageTextPairs;
 import org.makekit.data.SynthDerm;
 import org.makekit.data.TrainingRow;
 import org.makekit.data.TrainingTable;
 import org.makekit.eval.EvalData;
-import org.makekit.eval.Experiment;
-import org.makekit.knowledge.Augmenter;
-import org.makekit.knowledge.OntologyExtractor;
+import org.makekit.experiments.Experiment;
+import org.makekit.knowledge.ConceptLexicon;
+import org.makekit.knowledge.TrainingTables;
 import org.makekit.model.ModelConfig;
 import org.makekit.util.Cli;
 import picocli.CommandLine.Command;
@@ -43,6 +42,7 @@ public class evaluate implements Callable<Integer> {
     @Option(names = "--label-column", description = "(default: ${DEFAULT-VALUE})") String labelColumn = "label";
     @Option(names = "--caption-column", description = "(default: ${DEFAULT-VALUE})") String captionColumn = "caption";
     @Option(names = "--concepts", description = "CSV of concept labels: image column plus one 0/1 column per concept") Path concepts;
+    @Option(names = "--concept-terms", description = "concept lexicon JSON {concept: [terms]} (default: the built-in dermatology one)") Path conceptTerms;
     @Option(names = "--split", description = "rows to score (default: ${DEFAULT-VALUE})") String split = "test";
     @Option(names = "--min-positives", description = "concepts with fewer positives are reported and left out (default: ${DEFAULT-VALUE})") int minPositives = 10;
     @Option(names = "--out", description = "output folder (default: ${DEFAULT-VALUE})") Path out = Path.of("runs/evaluate");
@@ -58,9 +58,8 @@ public class evaluate implements Callable<Integer> {
         Path conceptCsv = concepts;
         if (dataset != null) {
             Path pairs = Datasets.pairs(dataset, localDir, out, SynthDerm.Config.defaults());
-            var read = ImageTextPairs.read(pairs, ImageTextPairs.Columns.defaults(), null, null, false);
             table = out.resolve(dataset + "-table.csv");
-            var rows = new Augmenter(OntologyExtractor.builtin()).augment(read.pairs(), 0).rows().stream()
+            var rows = TrainingTables.augment(pairs, null).stream()
                     .map(r -> new TrainingRow(out.toAbsolutePath().relativize(pairs.toAbsolutePath().getParent().resolve(r.filename())).toString(),
                             r.caption(), r.truncatedCaption(), r.diseaseCaption(), r.conceptCaption(), r.subcaptions(), r.subMask(),
                             r.knowledgeMask(), r.diagnosis(), r.concepts(), r.label(), r.split())).toList();
@@ -72,8 +71,10 @@ public class evaluate implements Callable<Integer> {
         List<TrainingRow> rows = EvalData.read(table, split, imageColumn, labelColumn, captionColumn);
         var labels = conceptCsv == null ? null : Experiment.readConceptLabels(conceptCsv, imageColumn);
         long t0 = System.nanoTime();
-        Experiment.Scores s = Experiment.evaluate(model, ModelConfig.load(model), weights, rows, root, labels,
-                conceptCsv == null ? null : conceptCsv.toAbsolutePath().getParent(), minPositives, Double.NaN);
+        ConceptLexicon lexicon = conceptTerms != null ? ConceptLexicon.load(conceptTerms) : ConceptLexicon.builtin();
+        Experiment.Task task = new Experiment.Task(rows, root, labels, conceptCsv == null ? null : conceptCsv.toAbsolutePath().getParent(),
+                minPositives, lexicon);
+        Experiment.Scores s = Experiment.evaluate(model, ModelConfig.load(model), weights, task, Double.NaN);
         Map<String, Double> results = new LinkedHashMap<>();
         if (s.zeroShot() != null) s.zeroShot().asMap().forEach((k, v) -> results.put("zero_shot_" + k, ((Number) v).doubleValue()));
         if (s.concepts() != null) {

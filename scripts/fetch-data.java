@@ -4,7 +4,6 @@
 //JAVA_OPTIONS -Xmx2g
 //DESCRIPTION Fetch a dataset named by its manifest: download (resumable, checksummed), generate, or explain the manual steps.
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import org.makekit.data.Datasets;

@@ -1,12 +1,12 @@
 ///usr/bin/env jbang "$0" "$@" ; exit $?
 //JAVA 17+
 //DEPS org.makekit:make-kit:0.1.0-SNAPSHOT
-//SOURCES TableOptions.java
 //JAVA_OPTIONS -Dai.djl.offline=true -Xmx12g
 //DESCRIPTION Table 1 in miniature: zero-shot disease classification and concept annotation (CLIP, SigLIP, on raw and knowledge-augmented captions, and MAKE)
 
 import java.util.concurrent.Callable;
-import org.makekit.eval.PaperTable;
+import org.makekit.experiments.PaperTable;
+import org.makekit.experiments.TableOptions;
 import org.makekit.report.PaperNumbers;
 import org.makekit.util.Cli;
 import picocli.CommandLine.Command;

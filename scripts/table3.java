@@ -1,12 +1,12 @@
 ///usr/bin/env jbang "$0" "$@" ; exit $?
 //JAVA 17+
 //DEPS org.makekit:make-kit:0.1.0-SNAPSHOT
-//SOURCES TableOptions.java
 //JAVA_OPTIONS -Dai.djl.offline=true -Xmx12g
 //DESCRIPTION Table 3 in miniature: the ablation (CLIP baseline, MKCL knowledge-only, MKCL, +SLRA, +DKW)
 
 import java.util.concurrent.Callable;
-import org.makekit.eval.PaperTable;
+import org.makekit.experiments.PaperTable;
+import org.makekit.experiments.TableOptions;
 import org.makekit.report.PaperNumbers;
 import org.makekit.util.Cli;
 import picocli.CommandLine.Command;

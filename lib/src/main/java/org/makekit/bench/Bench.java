@@ -15,11 +15,9 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.makekit.data.BatchLoader;
-import org.makekit.data.ImageTextPairs;
 import org.makekit.data.SynthDerm;
 import org.makekit.data.TrainingRow;
-import org.makekit.knowledge.Augmenter;
-import org.makekit.knowledge.OntologyExtractor;
+import org.makekit.knowledge.TrainingTables;
 import org.makekit.loss.MakeLoss;
 import org.makekit.model.ModelConfig;
 import org.makekit.report.TableWriter;
@@ -87,9 +85,9 @@ public final class Bench {
         int warm = o.warmup();
         int steps = big ? Math.max(1, Math.min(o.steps(), 2)) : o.steps();
         Method method = Method.parse(o.method());
-        Path dir = o.out().resolve("fixture-" + cfg.name() + "-" + method.id + "-b" + batch);
+        Path dir = o.out().resolve("fixture-" + cfg.name() + "-" + method.id() + "-b" + batch);
         System.err.printf(Locale.ROOT, "bench: %s, batch %d, %s (%s), %d threads: building the fixture in %s%n", cfg.name(),
-                batch, method.id, o.mode(), o.threads(), dir);
+                batch, method.id(), o.mode(), o.threads(), dir);
         Fixture.build(dir, cfg, method, MakeLoss.Mode.parse(o.mode()), batch, 64, 0);
         List<JsonObject> kitTrain = new ArrayList<>();
         List<JsonObject> twinTrain = new ArrayList<>();
@@ -114,14 +112,14 @@ public final class Bench {
         double kStep = median(kitTrain, "step_s");
         double tStep = median(twinTrain, "step_s");
         double lStep = median(twinLean, "step_s");
-        rows.add(new Row(name, "train step", "s", kStep, tStep, lStep, method.id + " " + o.mode() + ", fwd+bwd+AdamW"));
+        rows.add(new Row(name, "train step", "s", kStep, tStep, lStep, method.id() + " " + o.mode() + ", fwd+bwd+AdamW"));
         rows.add(new Row(name, "train throughput", "img/s", batch / kStep, batch / tStep, batch / lStep, ""));
         double kEmb = median(kitEmbed, "batch_s");
         double tEmb = median(twinEmbed, "batch_s");
         rows.add(new Row(name, "eval image embedding", "img/s", batch / kEmb, batch / tEmb, Double.NaN, "no graph"));
         rows.add(new Row(name, "peak RSS (train)", "MB", medianOf(kitTrain, "peak_rss_mb"), medianOf(twinTrain, "peak_rss_mb"),
                 medianOf(twinLean, "peak_rss_mb"), "whole process"));
-        double flops = Flops.trainStep(cfg, batch, method.isMake() ? 3 + 8 : 1);
+        double flops = Flops.trainStep(cfg, batch, method.textsPerImage(8));
         double kPeak = medianOf(kitTrain, "matmul_gflops");
         double tPeak = medianOf(twinTrain, "matmul_gflops");
         rows.add(new Row(name, "matmul peak (1024^2)", "GFLOP/s", kPeak, tPeak, Double.NaN, "same run"));
@@ -144,8 +142,7 @@ public final class Bench {
         if (!Files.exists(data.resolve("metadata.csv"))) {
             SynthDerm.generate(data, new SynthDerm.Config(1, o.loaderImages(), 0, 0, cfg.vision().imageSize()));
         }
-        var pairs = ImageTextPairs.read(data.resolve("metadata.csv"), ImageTextPairs.Columns.defaults(), null, null, false);
-        List<TrainingRow> all = new Augmenter(OntologyExtractor.builtin()).augment(pairs.pairs(), 0).rows();
+        List<TrainingRow> all = TrainingTables.augment(data.resolve("metadata.csv"), null);
         int b = Math.min(o.batch(), all.size());
         long n = 0;
         long t0 = 0;

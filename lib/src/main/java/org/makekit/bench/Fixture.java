@@ -14,11 +14,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.makekit.data.BatchLoader;
-import org.makekit.data.ImageTextPairs;
 import org.makekit.data.SynthDerm;
 import org.makekit.data.TrainingRow;
-import org.makekit.knowledge.Augmenter;
-import org.makekit.knowledge.OntologyExtractor;
+import org.makekit.knowledge.TrainingTables;
 import org.makekit.loss.MakeLoss;
 import org.makekit.model.ClipModel;
 import org.makekit.model.ModelConfig;
@@ -27,6 +25,7 @@ import org.makekit.text.Tokenizer;
 import org.makekit.train.Method;
 import org.makekit.train.TextBatch;
 import org.makekit.util.KitException;
+import org.makekit.util.Tensors;
 
 /**
  * One benchmark batch, written so that the kit and the PyTorch twin ({@code bench/twin.py}) start
@@ -82,9 +81,7 @@ public record Fixture(Path dir, ModelConfig config, Method method, MakeLoss.Mode
             if (!Files.exists(data.resolve("metadata.csv"))) {
                 SynthDerm.generate(data, new SynthDerm.Config(seed, batch, 0, 0, size));
             }
-            var pairs = ImageTextPairs.read(data.resolve("metadata.csv"), ImageTextPairs.Columns.defaults(), null, null,
-                    false);
-            List<TrainingRow> rows = new Augmenter(OntologyExtractor.builtin()).augment(pairs.pairs(), 0).rows();
+            List<TrainingRow> rows = TrainingTables.augment(data.resolve("metadata.csv"), null);
             if (rows.size() < batch) throw new KitException(data + " has " + rows.size() + " rows, the batch needs " + batch);
             rows = new ArrayList<>(rows.subList(0, batch));
             float[] pixels;
@@ -105,7 +102,7 @@ public record Fixture(Path dir, ModelConfig config, Method method, MakeLoss.Mode
     private void write(long seed) throws IOException {
         Files.writeString(dir.resolve("config.json"), configJson(config));
         JsonObject meta = new JsonObject();
-        meta.addProperty("method", method.id);
+        meta.addProperty("method", method.id());
         meta.addProperty("mode", mode.name().toLowerCase(java.util.Locale.ROOT));
         meta.addProperty("k", k);
         meta.addProperty("text_chunk", textChunk);
@@ -127,9 +124,9 @@ public record Fixture(Path dir, ModelConfig config, Method method, MakeLoss.Mode
             for (int b = 0; b < batch(); b++) for (int j = 0; j < n; j++) mk[b * n + j] = mask[b][j] ? 1 : 0;
             int s = config.vision().imageSize();
             Map<String, NDArray> t = new LinkedHashMap<>();
-            t.put("pixels", m.create(pixels, new Shape(batch(), 3, s, s)));
-            t.put("text_ids", m.create(flat, new Shape(ids.length, ctx)));
-            t.put("text_mask", m.create(mk, new Shape(batch(), n)));
+            t.put("pixels", Tensors.of(m, pixels, new Shape(batch(), 3, s, s)));
+            t.put("text_ids", Tensors.of(m, flat, new Shape(ids.length, ctx)));
+            t.put("text_mask", Tensors.of(m, mk, new Shape(batch(), n)));
             Safetensors.write(dir.resolve("batch.safetensors"), t, Map.of("format", "makekit-bench"));
         }
     }

@@ -5,7 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import com.google.gson.Gson;
+import com.google.gson.GsonBuilder;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,10 +17,13 @@ import org.makekit.model.ClipModel;
 import org.makekit.model.Features;
 import org.makekit.text.Tokenizer;
 import org.makekit.train.AdamW;
-import org.makekit.train.Objective;
+import org.makekit.train.LossScaler;
+import org.makekit.train.Method;
 import org.makekit.train.StepComputer;
 import org.makekit.train.TextBatch;
+import org.makekit.train.TrainStep;
 import org.makekit.util.KitException;
+import org.makekit.util.Tensors;
 
 /**
  * The kit's side of one benchmark measurement, run in its own JVM so that its peak resident memory
@@ -53,7 +56,8 @@ public final class Worker {
         }
         out.put("matmul_gflops", matmulPeak());
         out.put("peak_rss_mb", Memory.peakRssMb());
-        System.out.println(new Gson().toJson(out));
+        // NaN and infinities are written as such (a wrong computation is reported, not a crash).
+        System.out.println(new GsonBuilder().serializeSpecialFloatingPointValues().create().toJson(out));
     }
 
     static int threads() {
@@ -75,21 +79,15 @@ public final class Worker {
     static void train(Fixture fx, int warmup, int steps, int rssEvery, DataType dt, Map<String, Object> out) {
         try (NDManager m = NDManager.newBaseManager()) {
             ClipModel model = trainable(fx, m, dt);
-            StepComputer sc = stepComputer(fx, model);
-            AdamW opt = new AdamW(model.parameters(), 0.9, 0.98, 1e-6, 0.1);
+            TrainStep step = new TrainStep(model, List.of(model), stepComputer(fx, model),
+                    new AdamW(model.parameters(), 0.9, 0.98, 1e-6, 0.1), LossScaler.none());
             TextBatch tb = fx.texts();
             List<Double> times = new ArrayList<>();
             List<Double> losses = new ArrayList<>();
             List<double[]> rss = new ArrayList<>();
             for (int s = 0; s < warmup + steps; s++) {
                 long t0 = System.nanoTime();
-                double loss;
-                try (NDScope scope = new NDScope()) {
-                    StepComputer.Result r = sc.compute(fx.pixels(), fx.batch(), tb, 1.0);
-                    opt.step(r.grads(), 1e-5);
-                    model.clampLogitScale();
-                    loss = r.loss();
-                }
+                double loss = step.run(fx.pixels(), fx.rows(), tb, 1e-5).loss();
                 double secs = (System.nanoTime() - t0) / 1e9;
                 if (s >= warmup) times.add(secs);
                 losses.add(loss);
@@ -114,7 +112,7 @@ public final class Worker {
             for (int s = 0; s < batches + 1; s++) {
                 long t0 = System.nanoTime();
                 try (NDScope scope = new NDScope()) {
-                    NDArray x = m.create(fx.pixels(), new Shape(b, 3, size, size));
+                    NDArray x = Tensors.of(m, fx.pixels(), new Shape(b, 3, size, size));
                     NDArray g = Features.l2normalize(model.encodeImage(x, null).global());
                     g.toFloatArray();
                 }
@@ -129,7 +127,7 @@ public final class Worker {
     public static Map<String, Object> loss(Fixture fx, DataType dt) {
         Map<String, Object> out = new LinkedHashMap<>();
         try (NDManager m = NDManager.newBaseManager(); NDScope scope = new NDScope()) {
-            StepComputer.Result r = stepComputer(fx, trainable(fx, m, dt)).compute(fx.pixels(), fx.batch(), fx.texts(), 1.0);
+            StepComputer.Result r = stepComputer(fx, trainable(fx, m, dt)).compute(fx.pixels(), fx.rows(), fx.texts(), 1.0);
             out.put("loss", r.loss());
             out.put("parts", r.parts());
         }
@@ -145,7 +143,7 @@ public final class Worker {
 
     /** The trainer's step (direct, no micro-batches) for the fixture's method, loss mode and K. */
     static StepComputer stepComputer(Fixture fx, ClipModel model) {
-        return new StepComputer(model.parameters(), List.of(model), new Objective(fx.method(), fx.mode(), fx.k()),
+        return new StepComputer(model.parameters(), List.of(model), fx.method(), new Method.Settings(fx.mode(), fx.k(), 0.0),
                 Tokenizer.forConfig(fx.config()), 0, fx.textChunk());
     }
 

@@ -20,8 +20,8 @@ import java.util.zip.ZipInputStream;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 import org.apache.commons.compress.compressors.gzip.GzipCompressorInputStream;
-import org.makekit.report.Progress;
 import org.makekit.util.KitException;
+import org.makekit.util.Progress;
 
 /**
  * Downloads with a progress bar, resumes partial downloads (HTTP Range on the {@code .part} file),

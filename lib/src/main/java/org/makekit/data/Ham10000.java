@@ -42,7 +42,7 @@ public final class Ham10000 {
 
     static {
         // From the shipped zero-shot.json: Derm1M's HAM10000 class names in the order of their dx codes.
-        var ham = org.makekit.knowledge.KnowledgeFiles.json("zero-shot.json").getAsJsonObject("datasets")
+        var ham = org.makekit.util.KnowledgeFiles.json("zero-shot.json").getAsJsonObject("datasets")
                 .getAsJsonObject("HAM10000");
         var codes = ham.getAsJsonArray("dx_codes");
         var names = ham.getAsJsonArray("classnames");

@@ -58,8 +58,8 @@ public final class ImageTextPairs {
                 approxRows = 1;
             }
         }
-        org.makekit.report.Progress progress = showProgress
-                ? new org.makekit.report.Progress(checkImages ? "read + check" : "read rows", approxRows, "rows") : null;
+        org.makekit.util.Progress progress = showProgress
+                ? new org.makekit.util.Progress(checkImages ? "read + check" : "read rows", approxRows, "rows") : null;
         try {
             return readRows(csv, cols, imageRoot, labels, checkImages, progress);
         } finally {
@@ -68,7 +68,7 @@ public final class ImageTextPairs {
     }
 
     private static Result readRows(Path csv, Columns cols, Path imageRoot, Set<String> labels, boolean checkImages,
-                                   org.makekit.report.Progress progress) {
+                                   org.makekit.util.Progress progress) {
         Path root = imageRoot != null ? imageRoot : csv.toAbsolutePath().getParent();
         List<Pair> pairs = new ArrayList<>();
         List<String> skipped = new ArrayList<>();

@@ -19,7 +19,7 @@ import org.apache.commons.csv.CSVFormat;
 import org.apache.commons.csv.CSVParser;
 import org.apache.commons.csv.CSVPrinter;
 import org.apache.commons.csv.CSVRecord;
-import org.makekit.model.Safetensors;
+import org.makekit.util.AtomicFiles;
 import org.makekit.util.KitException;
 
 /**
@@ -128,7 +128,7 @@ public final class TrainingTable {
 
     /** Writes the table atomically (temporary file, then rename). */
     public static void write(Path csv, List<TrainingRow> rows) {
-        Safetensors.writeAtomically(csv, out -> {
+        AtomicFiles.write(csv, out -> {
             BufferedWriter w = new BufferedWriter(new OutputStreamWriter(out, StandardCharsets.UTF_8));
             CSVPrinter pr = new CSVPrinter(w, CSVFormat.DEFAULT);
             pr.printRecord(header());

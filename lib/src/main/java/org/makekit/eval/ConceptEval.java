@@ -9,7 +9,6 @@ import java.util.List;
 import java.util.Map;
 import org.makekit.knowledge.ConceptLexicon;
 import org.makekit.model.ClipModel;
-import org.makekit.model.Features;
 import org.makekit.text.Tokenizer;
 
 /**
@@ -83,7 +82,7 @@ public final class ConceptEval {
 
     static double[][] embed(ClipModel model, Tokenizer tok, List<String> texts) {
         try (NDScope s = new NDScope()) {
-            NDArray f = Features.l2normalize(model.encodeText(tok.encode(texts), null)).toType(DataType.FLOAT64, false);
+            NDArray f = Embedder.textFeatures(model, tok, texts, texts.size()).toType(DataType.FLOAT64, false);
             double[] flat = f.toDoubleArray();
             int d = flat.length / texts.size();
             double[][] out = new double[texts.size()][];

@@ -13,8 +13,10 @@ import org.makekit.data.ImageTransforms;
 import org.makekit.data.Images;
 import org.makekit.model.ClipModel;
 import org.makekit.model.Features;
-import org.makekit.report.Progress;
 import org.makekit.text.Tokenizer;
+import org.makekit.train.TextEncoder;
+import org.makekit.util.Progress;
+import org.makekit.util.Tensors;
 
 /** Batched, L2-normalised image and text embeddings, with progress; images decode on worker threads. */
 public final class Embedder {
@@ -45,7 +47,7 @@ public final class Embedder {
                 float[] pixels = await(next);
                 next = start + n < files.size() ? decode(files, start + n, size, pool) : null;
                 try (NDScope scope = new NDScope()) {
-                    NDArray x = org.makekit.model.Features.owned(model.manager().create(pixels, new Shape(n, 3, size, size))).toType(model.dataType(), false);
+                    NDArray x = Tensors.of(model.manager(), pixels, new Shape(n, 3, size, size), model.dataType());
                     NDArray emb = Features.l2normalize(model.encodeImage(x, null).global());
                     float[] flat = emb.toType(DataType.FLOAT32, false).toFloatArray();
                     int d = flat.length / n;
@@ -89,14 +91,23 @@ public final class Embedder {
         });
     }
 
-    /** Embeddings of texts, one row each. */
+    /**
+     * The one way to embed texts outside training: L2-normalised features (N, D) in input order, in
+     * the caller's scope, without a graph. Texts are encoded in chunks of similar length
+     * ({@link TextEncoder}), so short prompts are not padded to the longest caption.
+     */
+    public static NDArray textFeatures(ClipModel model, Tokenizer tokenizer, List<String> texts, int chunk) {
+        return Features.l2normalize(TextEncoder.encodeAll(model, TextEncoder.plan(texts, tokenizer, Math.max(1, chunk))));
+    }
+
+    /** Embeddings of texts, one float row each. */
     public float[][] texts(List<String> texts, boolean showProgress) {
         float[][] out = new float[texts.size()][];
         try (Progress p = showProgress ? new Progress("embed texts", texts.size(), "txt") : null) {
             for (int start = 0; start < texts.size(); start += batchSize) {
                 int n = Math.min(batchSize, texts.size() - start);
                 try (NDScope scope = new NDScope()) {
-                    NDArray emb = Features.l2normalize(model.encodeText(tokenizer.encode(texts.subList(start, start + n)), null));
+                    NDArray emb = textFeatures(model, tokenizer, texts.subList(start, start + n), batchSize);
                     float[] flat = emb.toType(DataType.FLOAT32, false).toFloatArray();
                     int d = flat.length / n;
                     for (int i = 0; i < n; i++) out[start + i] = java.util.Arrays.copyOfRange(flat, i * d, (i + 1) * d);

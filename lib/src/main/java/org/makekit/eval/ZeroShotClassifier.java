@@ -30,7 +30,7 @@ public final class ZeroShotClassifier {
             for (String t : templates) prompts.add(fill(t, c));
             NDArray col;
             try (NDScope scope = new NDScope()) {
-                NDArray emb = Features.l2normalize(model.encodeText(tokenizer.encode(prompts), null));
+                NDArray emb = Embedder.textFeatures(model, tokenizer, prompts, prompts.size());
                 col = Features.l2normalize(emb.mean(new int[] {0}));
                 NDScope.unregister(col);
             }

@@ -17,6 +17,9 @@ import org.makekit.model.ClipModel;
 import org.makekit.model.Features;
 import org.makekit.text.Tokenizer;
 import org.makekit.util.KitException;
+import org.makekit.util.KnowledgeFiles;
+import org.makekit.util.Progress;
+import org.makekit.util.Tensors;
 
 /**
  * Zero-shot disease classification as the official protocol: a classifier from the class names in
@@ -60,7 +63,7 @@ public final class ZeroShotEval {
     }
 
     public static JsonObject knowledge(String file) {
-        return org.makekit.knowledge.KnowledgeFiles.json(file);
+        return KnowledgeFiles.json(file);
     }
 
     /** Class order for labelled rows: a known list that contains every label, else the labels sorted. */
@@ -76,25 +79,32 @@ public final class ZeroShotEval {
         return new ArrayList<>(labels);
     }
 
-    /** Scores one model on labelled rows (eval transform, whole set). */
+    /**
+     * Scores one model on labelled rows (eval transform, whole set).
+     *
+     * @param classes   class names, in the classifier's column order (each row's label must be one of them to count)
+     * @param templates prompt templates with "{}" (or "{c}") for the class name; {@link #templates()} are MAKE's
+     */
     public static Result run(ClipModel model, Tokenizer tok, List<TrainingRow> rows, Path imageRoot, List<String> classes,
-                             int batchSize, int workers) {
+                             List<String> templates, int batchSize, int workers, boolean showProgress) {
         List<TrainingRow> labelled = rows.stream().filter(r -> classes.contains(r.label())).toList();
         if (labelled.isEmpty()) throw new KitException("no row has one of the classes " + classes);
+        if (templates.isEmpty()) throw new KitException("zero-shot classification needs at least one prompt template");
         int size = model.config().vision().imageSize();
         double[][] logits = new double[labelled.size()][];
         int[] labels = new int[labelled.size()];
-        try (NDScope scope = new NDScope()) {
-            NDArray w = ZeroShotClassifier.build(model, tok, classes, templates());
+        try (NDScope scope = new NDScope();
+             Progress p = showProgress ? new Progress("zero-shot", labelled.size(), "img") : null) {
+            NDArray w = ZeroShotClassifier.build(model, tok, classes, templates);
             try (BatchLoader l = new BatchLoader(labelled, imageRoot, batchSize, size, false, 0, workers, 2)) {
                 Iterator<BatchLoader.Batch> it = l.epoch(0, 0);
                 int row = 0;
                 while (it.hasNext()) {
                     BatchLoader.Batch b = it.next();
                     try (NDScope s = new NDScope()) {
-                        NDArray x = org.makekit.model.Features.owned(model.manager().create(b.pixels(), new Shape(b.size(), 3, size, size))).toType(model.dataType(), false);
+                        NDArray x = Tensors.of(model.manager(), b.pixels(), new Shape(b.size(), 3, size, size), model.dataType());
                         NDArray img = Features.l2normalize(model.encodeImage(x, null).global());
-                        double[] flat = img.matMul(w).mul(100).toType(DataType.FLOAT64, false).toDoubleArray();
+                        double[] flat = Tensors.mul(img.matMul(w), 100).toType(DataType.FLOAT64, false).toDoubleArray();
                         int c = classes.size();
                         for (int i = 0; i < b.size(); i++) {
                             logits[row] = java.util.Arrays.copyOfRange(flat, i * c, (i + 1) * c);
@@ -102,6 +112,7 @@ public final class ZeroShotEval {
                             row++;
                         }
                     }
+                    if (p != null) p.step(b.size());
                 }
             }
         }

@@ -58,8 +58,8 @@ public final class Augmenter {
         int co = 0;
         int trunc = 0;
         long subs = 0;
-        org.makekit.report.Progress progress = showProgress
-                ? new org.makekit.report.Progress("augment", pairs.size(), "rows") : null;
+        org.makekit.util.Progress progress = showProgress
+                ? new org.makekit.util.Progress("augment", pairs.size(), "rows") : null;
         for (int i = 0; i < pairs.size(); i++) {
             if (progress != null) progress.step(1);
             ImageTextPairs.Pair p = pairs.get(i);

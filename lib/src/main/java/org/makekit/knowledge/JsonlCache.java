@@ -1,7 +1,6 @@
 package org.makekit.knowledge;
 
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
 import java.io.BufferedWriter;
 import java.io.FileOutputStream;
 import java.io.IOException;

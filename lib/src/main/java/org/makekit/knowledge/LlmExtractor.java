@@ -10,8 +10,8 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.makekit.report.Progress;
 import org.makekit.util.KitException;
+import org.makekit.util.Progress;
 
 /**
  * Knowledge extraction with a large language model, as MAKE did with Qwen2-72B (paper section 2.1):

@@ -1,6 +1,8 @@
 package org.makekit.loss;
 
 import ai.djl.ndarray.NDArray;
+import java.util.Map;
+import org.makekit.util.Tensors;
 
 /**
  * CLIP's symmetric InfoNCE (the paper's baseline): with s = exp(logit_scale) and unit-norm
@@ -9,6 +11,11 @@ import ai.djl.ndarray.NDArray;
  */
 public final class ClipLoss {
     private ClipLoss() {}
+
+    /** The objective: one text per image. */
+    public static Objective objective() {
+        return in -> new Objective.Value(compute(in.image(), in.text(), in.logitScale().exp()), Map.of());
+    }
 
     /** image (B, D) and text (B, D) L2-normalised; scale is the exp'd logit scale (a scalar array). */
     public static NDArray compute(NDArray image, NDArray text, NDArray scale) {
@@ -20,9 +27,9 @@ public final class ClipLoss {
         NDArray logits = image.matMul(text.transpose()).mul(scale);
         long[] diag = new long[(int) b];
         for (int i = 0; i < b; i++) diag[i] = (long) i * b + i;
-        NDArray idx = org.makekit.model.Features.owned(image.getManager().create(diag));
+        NDArray idx = Tensors.of(image.getManager(), diag);
         NDArray i2t = logits.logSoftmax(1).reshape(-1).get(idx).neg().mean();
         NDArray t2i = logits.logSoftmax(0).reshape(-1).get(idx).neg().mean();
-        return i2t.add(t2i).div(org.makekit.model.Features.constant(i2t, 2));
+        return Tensors.div(i2t.add(t2i), 2);
     }
 }

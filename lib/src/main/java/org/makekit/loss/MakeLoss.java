@@ -3,8 +3,12 @@ package org.makekit.loss;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import org.makekit.util.KitException;
+import org.makekit.util.Tensors;
 
 /**
  * MAKE's loss (paper section 2, as the official {@code MKCLLoss} and {@code CLIP.forward} compute it):
@@ -72,36 +76,26 @@ public final class MakeLoss {
         }
     }
 
-    /** Table 3's rows. {@link #CLIP} trains with {@link ClipLoss} on the raw caption only. */
-    public enum Ablation {
-        CLIP("clip", "CLIP baseline (raw caption)"),
-        MKCL_KNOWLEDGE("mkcl-knowledge", "MKCL, knowledge set only (raw, disease, concept)"),
-        MKCL("mkcl", "MKCL, knowledge set + sub-texts"),
-        MKCL_SLRA("mkcl+slra", "MKCL + SLRA"),
-        MAKE("make", "MKCL + SLRA + DKW (MAKE)");
+    /** The objective: MKCL, plus SLRA and DKW as the options say. Parts: mkcl_i2t, mkcl_t2i (and slra). */
+    public static Objective objective(Options o) {
+        return new MakeObjective(o);
+    }
 
-        public final String id;
-        public final String description;
-
-        Ablation(String id, String description) {
-            this.id = id;
-            this.description = description;
+    /** MAKE's loss as a training objective, with the options it was built with. */
+    public record MakeObjective(Options options) implements Objective {
+        @Override
+        public Value compute(Inputs in) {
+            Result r = MakeLoss.compute(in.image(), in.patches(), in.text(), in.mask(), in.logitScale().exp(), options);
+            Map<String, NDArray> parts = new LinkedHashMap<>();
+            parts.put("mkcl_i2t", r.mkclI2t());
+            parts.put("mkcl_t2i", r.mkclT2i());
+            if (r.slra() != null) parts.put("slra", r.slra());
+            return new Value(r.total(), parts);
         }
 
-        public static Ablation parse(String s) {
-            for (Ablation a : values()) if (a.id.equalsIgnoreCase(s.trim())) return a;
-            throw new KitException("ablation '" + s + "': expected one of clip, mkcl-knowledge, mkcl, mkcl+slra, make");
-        }
-
-        /** The MAKE-loss options of this row (not defined for CLIP, which uses ClipLoss). */
-        public Options options(Mode mode, int k) {
-            return switch (this) {
-                case CLIP -> throw new IllegalStateException("the CLIP row uses ClipLoss");
-                case MKCL_KNOWLEDGE -> new Options(mode, 0, false, false, 1.0, 0.7, 0.0);
-                case MKCL -> new Options(mode, k, false, false, 1.0, 0.7, 0.0);
-                case MKCL_SLRA -> new Options(mode, k, true, false, 1.0, 0.7, 0.0);
-                case MAKE -> new Options(mode, k, true, true, 1.0, 0.7, 0.0);
-            };
+        @Override
+        public List<String> partNames() {
+            return options.slra() ? List.of("mkcl_i2t", "mkcl_t2i", "slra") : List.of("mkcl_i2t", "mkcl_t2i");
         }
     }
 
@@ -149,23 +143,23 @@ public final class MakeLoss {
                 wv[i++] = w[r];
             }
         }
-        NDArray idx = org.makekit.model.Features.owned(m.create(flat));
+        NDArray idx = Tensors.of(m, flat);
         NDArray logits = image.matMul(text.transpose()).mul(scale); // (B, T)
         NDArray ceI2t = logits.logSoftmax(1).reshape(-1).get(idx).neg();
         NDArray ceT2i = logits.logSoftmax(0).reshape(-1).get(idx).neg(); // log-softmax over images = t2i
         NDArray i2t = weightedMean(ceI2t, wv, m, dt);
         NDArray t2i = ceT2i.mean();
-        NDArray mkcl = i2t.add(t2i).div(org.makekit.model.Features.constant(i2t, 2));
+        NDArray mkcl = Tensors.div(i2t.add(t2i), 2);
 
         NDArray slra = null;
         NDArray pooled = null;
         long[] slraTargets = new long[t];
         java.util.Arrays.fill(slraTargets, -100);
-        NDArray total = mkcl.mul(org.makekit.model.Features.constant(mkcl, o.lambdaM()));
+        NDArray total = Tensors.mul(mkcl, o.lambdaM());
         if (o.slra()) {
             long[] sel = new long[b];
             for (int j = 0; j < b; j++) sel[j] = o.mode() == Mode.COMPAT ? j : (long) j * n;
-            pooled = slraPool(patches, text.get(org.makekit.model.Features.owned(m.create(sel))), o.sigma());
+            pooled = slraPool(patches, text.get(Tensors.of(m, sel)), o.sigma());
             int count = 0;
             for (int r = 0; r < t; r++) {
                 boolean ignored = o.mode() == Mode.COMPAT ? r < b : r % n == 0;
@@ -185,12 +179,12 @@ public final class MakeLoss {
                     }
                 }
                 NDArray vlogits = pooled.matMul(text.transpose()).mul(scale);
-                NDArray ce = vlogits.logSoftmax(1).reshape(-1).get(org.makekit.model.Features.owned(m.create(sflat))).neg();
+                NDArray ce = vlogits.logSoftmax(1).reshape(-1).get(Tensors.of(m, sflat)).neg();
                 slra = weightedMean(ce, sw, m, dt);
             } else {
-                slra = scale.mul(org.makekit.model.Features.constant(scale, 0)); // no SLRA target in this batch: a zero that keeps the graph
+                slra = Tensors.mul(scale, 0); // no SLRA target in this batch: a zero that keeps the graph
             }
-            total = total.add(slra.mul(org.makekit.model.Features.constant(slra, o.lambdaS())));
+            total = total.add(Tensors.mul(slra, o.lambdaS()));
         }
         return new Result(total, i2t, t2i, mkcl, slra, pooled, w, i2tTargets, t2iTargets, slraTargets);
     }
@@ -205,7 +199,7 @@ public final class MakeLoss {
         NDArray gate = sim.stopGradient().gte(sigma).toType(sim.getDataType(), false);
         NDArray wts = sim.mul(gate);
         NDArray n = wts.norm(new int[] {1}, true);
-        NDArray norm = n.maximum(org.makekit.model.Features.constant(n, 1e-12));
+        NDArray norm = Tensors.maximum(n, 1e-12);
         NDArray wn = wts.div(norm);
         return wn.expandDims(1).batchMatMul(patches).squeeze(1); // (B, D)
     }
@@ -229,8 +223,8 @@ public final class MakeLoss {
         }
         NDManager m = text.getManager();
         NDArray tt = text.stopGradient();
-        NDArray ont = tt.get(org.makekit.model.Features.owned(m.create(ontRows)));
-        NDArray subs = tt.get(org.makekit.model.Features.owned(m.create(subRows))).reshape(b, k, text.getShape().get(1));
+        NDArray ont = tt.get(Tensors.of(m, ontRows));
+        NDArray subs = tt.get(Tensors.of(m, subRows)).reshape(b, k, text.getShape().get(1));
         double[] sims = subs.batchMatMul(ont.expandDims(2)).squeeze(2).toType(DataType.FLOAT64, false).toDoubleArray();
         double[] w = ones(b * n);
         for (int i = 0; i < b; i++) {
@@ -262,8 +256,8 @@ public final class MakeLoss {
             allOnes &= x == 1.0;
         }
         if (allOnes) return values.mean();
-        NDArray wa = org.makekit.model.Features.owned(m.create(weights)).toType(dt, false);
-        return values.mul(wa).sum().div(sum);
+        NDArray wa = Tensors.of(m, weights).toType(dt, false);
+        return Tensors.div(values.mul(wa).sum(), sum);
     }
 
     private static double[] ones(int n) {

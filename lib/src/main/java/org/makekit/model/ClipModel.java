@@ -18,6 +18,7 @@ import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.TreeSet;
 import org.makekit.util.KitException;
+import org.makekit.util.Tensors;
 
 /**
  * CLIP as OpenAI and OpenCLIP build it, with MAKE's patch tokens: a ViT image tower (patch
@@ -165,7 +166,7 @@ public final class ClipModel implements AutoCloseable {
             for (int i = 0; i < data.length; i++) {
                 data[i] = Double.isNaN(constant) ? (float) (rng.nextGaussian() * std) : (float) constant;
             }
-            params.put(n, Features.owned(manager.create(data, new Shape(shape))).toType(dtype, false));
+            params.put(n, Tensors.of(manager, data, new Shape(shape)).toType(dtype, false));
         }
         return new ClipModel(c, manager, params);
     }
@@ -231,7 +232,7 @@ public final class ClipModel implements AutoCloseable {
 
     /** Adds SigLIP's learnable logit bias (scalar) if the model has none; returns it. */
     public NDArray ensureLogitBias(double init) {
-        return params.computeIfAbsent(LOGIT_BIAS, k -> Features.owned(manager.create(init)).toType(dataType(), false));
+        return params.computeIfAbsent(LOGIT_BIAS, k -> Tensors.scalar(manager, init, dataType()));
     }
 
     /** A copy of this model on another manager (device) and data type: a replica for multi-device or fp16 compute. */
@@ -341,7 +342,7 @@ public final class ClipModel implements AutoCloseable {
         long[] flat = new long[b * len];
         for (int i = 0; i < b; i++) System.arraycopy(ids[i], 0, flat, i * len, len);
         NDManager m = manager;
-        NDArray idArr = Features.owned(m.create(flat, new Shape((long) b * len)));
+        NDArray idArr = Tensors.of(m, flat, new Shape((long) b * len));
         // torch.embedding, not advanced indexing: its CPU backward accumulates repeated tokens in a
         // fixed order, so training on CPU is bit-reproducible (index_put's accumulation is not).
         NDArray x = ai.djl.nn.core.Embedding.embedding(idArr, param("token_embedding.weight"),
@@ -360,7 +361,7 @@ public final class ClipModel implements AutoCloseable {
         put(trace, "ln_final_out", x);
         long[] rows = new long[b];
         for (int i = 0; i < b; i++) rows[i] = (long) i * len + pool[i];
-        NDArray rowIdx = Features.owned(m.create(rows));
+        NDArray rowIdx = Tensors.of(m, rows);
         NDArray pooled = x.reshape((long) b * len, t.width()).get(rowIdx);
         put(trace, "pooled_pre_proj", pooled);
         return pooled.matMul(param("text_projection"));
@@ -397,7 +398,7 @@ public final class ClipModel implements AutoCloseable {
             for (int i = 0; i < len; i++) {
                 for (int j = i + 1; j < len; j++) mk[(int) (i * len + j)] = Float.NEGATIVE_INFINITY;
             }
-            NDArray a = Features.owned(manager.create(mk, new Shape(len, len))).toType(dataType(), false);
+            NDArray a = Tensors.of(manager, mk, new Shape(len, len)).toType(dataType(), false);
             ai.djl.ndarray.NDScope.unregister(a);
             return a;
         });
@@ -424,7 +425,7 @@ public final class ClipModel implements AutoCloseable {
         x = x.add(attention(layerNorm(x, prefix + "ln_1"), prefix + "attn.", heads, mask));
         NDArray h = Linear.linear(layerNorm(x, prefix + "ln_2"), param(prefix + "mlp.c_fc.weight"),
                 param(prefix + "mlp.c_fc.bias")).singletonOrThrow();
-        h = config.quickGelu() ? h.mul(Activation.sigmoid(h.mul(Features.constant(h, 1.702)))) : Activation.gelu(h);
+        h = config.quickGelu() ? h.mul(Activation.sigmoid(h.mul(Tensors.scalar(h, 1.702)))) : Activation.gelu(h);
         h = Linear.linear(h, param(prefix + "mlp.c_proj.weight"), param(prefix + "mlp.c_proj.bias")).singletonOrThrow();
         return x.add(h);
     }
@@ -437,7 +438,7 @@ public final class ClipModel implements AutoCloseable {
         long d = w / heads;
         NDArray qkv = Linear.linear(x, param(prefix + "in_proj_weight"), param(prefix + "in_proj_bias")).singletonOrThrow();
         NDList parts = qkv.split(3, 2);
-        NDArray q = parts.get(0).mul(Features.constant(x, 1.0 / Math.sqrt(d))).reshape(b, l, heads, d).transpose(0, 2, 1, 3);
+        NDArray q = parts.get(0).mul(Tensors.scalar(x, 1.0 / Math.sqrt(d))).reshape(b, l, heads, d).transpose(0, 2, 1, 3);
         NDArray k = parts.get(1).reshape(b, l, heads, d).transpose(0, 2, 3, 1);
         NDArray v = parts.get(2).reshape(b, l, heads, d).transpose(0, 2, 1, 3);
         NDArray scores = q.matMul(k);

@@ -2,7 +2,6 @@ package org.makekit.model;
 
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -25,10 +24,9 @@ import org.makekit.util.KitException;
  * @param text          the text tower
  * @param tokenizer     "clip-bpe" (OpenAI's 49,408-token BPE) or "gpt2-r50k" (GPT-2 BPE via JTokkit)
  * @param lnEps         LayerNorm epsilon
- * @param sigma         SLRA patch-similarity threshold (0 in the official training path)
  */
 public record ModelConfig(String name, int embedDim, boolean quickGelu, Vision vision, Text text, String tokenizer,
-                          double lnEps, double sigma) {
+                          double lnEps) {
 
     /** Image tower: square images of {@code imageSize} px cut into {@code patchSize} px patches. */
     public record Vision(int imageSize, int patchSize, int width, int layers, int heads, double mlpRatio) {
@@ -53,7 +51,7 @@ public record ModelConfig(String name, int embedDim, boolean quickGelu, Vision v
     }
 
     private static final Set<String> TOP = Set.of("name", "description", "embed_dim", "quick_gelu", "vision_cfg",
-            "text_cfg", "tokenizer", "ln_eps", "sigma");
+            "text_cfg", "tokenizer", "ln_eps");
     private static final Set<String> VISION = Set.of("image_size", "patch_size", "width", "layers", "heads",
             "head_width", "mlp_ratio");
     private static final Set<String> TEXT = Set.of("context_length", "vocab_size", "width", "layers", "heads",
@@ -122,8 +120,7 @@ public record ModelConfig(String name, int embedDim, boolean quickGelu, Vision v
         String name = o.has("name") ? o.get("name").getAsString() : fallbackName;
         return new ModelConfig(name, positive(o, "embed_dim", where, ""),
                 o.has("quick_gelu") && o.get("quick_gelu").getAsBoolean(), vision, text, tok,
-                o.has("ln_eps") ? o.get("ln_eps").getAsDouble() : 1e-5,
-                o.has("sigma") ? o.get("sigma").getAsDouble() : 0.0);
+                o.has("ln_eps") ? o.get("ln_eps").getAsDouble() : 1e-5);
     }
 
     private static void checkKeys(JsonObject o, Set<String> allowed, String where, String prefix) {
@@ -181,6 +178,6 @@ public record ModelConfig(String name, int embedDim, boolean quickGelu, Vision v
         return new ModelConfig(name, embedDim, quickGelu,
                 new Vision(vision.imageSize, vision.patchSize, vision.width, vision.layers, visionHeads, vision.mlpRatio),
                 new Text(text.contextLength, text.vocabSize, text.width, text.layers, textHeads, text.mlpRatio),
-                tokenizer, lnEps, sigma);
+                tokenizer, lnEps);
     }
 }

@@ -8,25 +8,23 @@ import com.google.gson.Gson;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.lang.reflect.Field;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.Function;
+import org.makekit.util.AtomicFiles;
 import org.makekit.util.KitException;
+import org.makekit.util.Tensors;
 
 /**
  * Reads and writes the safetensors format (Hugging Face): an 8-byte little-endian header length,
@@ -53,7 +51,7 @@ public final class Safetensors {
             // into memory that libtorch owns. No intermediate Java buffer, so loading a model costs one
             // copy of its weights, not two.
             ByteBuffer src = data.duplicate().order(ByteOrder.nativeOrder());
-            return Features.owned(manager.create(src, new Shape(shape), dataType()));
+            return Tensors.of(manager, src, new Shape(shape), dataType());
         }
 
         public float[] toFloatArray() {
@@ -310,7 +308,7 @@ public final class Safetensors {
         byte[] hpadded = new byte[hjson.length + pad];
         System.arraycopy(hjson, 0, hpadded, 0, hjson.length);
         for (int i = hjson.length; i < hpadded.length; i++) hpadded[i] = ' ';
-        writeAtomically(file, out -> {
+        AtomicFiles.write(file, out -> {
             ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(hpadded.length);
             out.write(len.array());
             out.write(hpadded);
@@ -318,36 +316,4 @@ public final class Safetensors {
         });
     }
 
-    /** Something that writes a file's bytes. */
-    public interface Writer {
-        void write(OutputStream out) throws IOException;
-    }
-
-    /** Writes to a temporary sibling, forces it to disk, then renames it over {@code file}. */
-    public static void writeAtomically(Path file, Writer writer) {
-        Path dir = file.toAbsolutePath().getParent();
-        Path tmp = dir.resolve("." + file.getFileName() + ".tmp-" + ProcessHandle.current().pid());
-        try {
-            Files.createDirectories(dir);
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                    StandardOpenOption.TRUNCATE_EXISTING);
-                 OutputStream os = new java.io.BufferedOutputStream(java.nio.channels.Channels.newOutputStream(ch), 1 << 20)) {
-                writer.write(os);
-                os.flush();
-                ch.force(true);
-            }
-            try {
-                Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
-            }
-        } catch (IOException e) {
-            try {
-                Files.deleteIfExists(tmp);
-            } catch (IOException ignored) {
-                // best effort
-            }
-            throw new KitException("cannot write " + file, e);
-        }
-    }
 }

@@ -69,13 +69,13 @@ public final class AdamW {
             // One scope per parameter: its temporaries are freed before the next parameter's are made,
             // so the update needs a few arrays of the largest parameter, not several copies of the model.
             try (NDScope scope = new NDScope()) {
-                if (decay.get(n) && weightDecay != 0) p.muli(1 - lr * weightDecay);
+                if (decay.get(n) && weightDecay != 0) p.muli(1 - lr * weightDecay); // no graph: the optimizer updates in place, outside autograd
                 NDArray m = expAvg.get(n);
                 NDArray v = expAvgSq.get(n);
-                m.muli(beta1).addi(g.mul(1 - beta1));
-                v.muli(beta2).addi(g.square().muli(1 - beta2));
-                NDArray denom = v.sqrt().divi(sqrtBc2).addi(eps);
-                p.subi(m.div(denom).muli(stepSize));
+                m.muli(beta1).addi(g.mul(1 - beta1)); // no graph
+                v.muli(beta2).addi(g.square().muli(1 - beta2)); // no graph
+                NDArray denom = v.sqrt().divi(sqrtBc2).addi(eps); // no graph
+                p.subi(m.div(denom).muli(stepSize)); // no graph
             }
         }
     }

@@ -3,7 +3,6 @@ package org.makekit.train;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
@@ -17,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 import org.makekit.model.Safetensors;
+import org.makekit.util.AtomicFiles;
 import org.makekit.util.KitException;
 
 /**
@@ -48,12 +48,12 @@ public final class Checkpoint {
             meta.put("step", String.valueOf(step));
             Safetensors.write(tmp.resolve("model.safetensors"), weights, meta);
             Safetensors.write(tmp.resolve("optimizer.safetensors"), optimizer, meta);
-            Safetensors.writeAtomically(tmp.resolve("state.json"), o -> o.write(state.toString().getBytes(StandardCharsets.UTF_8)));
+            AtomicFiles.write(tmp.resolve("state.json"), o -> o.write(state.toString().getBytes(StandardCharsets.UTF_8)));
             sync(tmp);
             deleteTree(fin);
             Files.move(tmp, fin, StandardCopyOption.ATOMIC_MOVE);
             sync(root);
-            Safetensors.writeAtomically(root.resolve("latest"), o -> o.write(name.getBytes(StandardCharsets.UTF_8)));
+            AtomicFiles.write(root.resolve("latest"), o -> o.write(name.getBytes(StandardCharsets.UTF_8)));
             prune(root, keep);
             return fin;
         } catch (IOException e) {

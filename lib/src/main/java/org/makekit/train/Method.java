@@ -1,73 +1,123 @@
 package org.makekit.train;
 
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import org.makekit.loss.ClipLoss;
 import org.makekit.loss.MakeLoss;
+import org.makekit.loss.Objective;
+import org.makekit.loss.SigLipLoss;
 import org.makekit.util.KitException;
 
 /**
- * What is trained: the CLIP and SigLIP baselines (raw caption, or the knowledge-augmented caption
- * of Derm1M-dagger), and MAKE with Table 3's ablation rows.
+ * A training method, declared once: its id (what {@code --method} takes), a description, the label
+ * and data mark the paper tables print, the texts it needs per image, the model outputs it needs,
+ * its objective, and its tick marks in the ablation table. The trainer, the table scripts, the
+ * notebooks and the benchmark read only this.
+ *
+ * <p>Adding a method is one declaration and one {@link #register} call; see the built-ins below.
+ *
+ * @param id          the name on the command line
+ * @param description one line for help texts and plots
+ * @param paperLabel  the "Method" column of Tables 1 and 2 (CLIP, SigLIP, MAKE, ...)
+ * @param knowledgeData true when it trains on the knowledge-augmented data (the paper's dagger)
+ * @param layout      the texts each image contributes
+ * @param outputs     the model outputs the objective reads
+ * @param objective   builds the objective for a run's settings
+ * @param marks       Table 3's tick marks by column (mkcl, slra, dkw, ...)
  */
-public enum Method {
-    CLIP("clip", "CLIP baseline, raw caption (Table 3 row 1)"),
-    CLIP_AUGMENTED("clip-augmented", "CLIP on knowledge-augmented captions (Derm1M-dagger, Table 1)"),
-    SIGLIP("siglip", "SigLIP baseline, raw caption"),
-    SIGLIP_AUGMENTED("siglip-augmented", "SigLIP on knowledge-augmented captions"),
-    MKCL_KNOWLEDGE("mkcl-knowledge", "MKCL, knowledge set only (Table 3 row 2)"),
-    MKCL("mkcl", "MKCL, knowledge set + sub-texts (Table 3 row 3)"),
-    MKCL_SLRA("mkcl+slra", "MKCL + SLRA (Table 3 row 4)"),
-    MAKE("make", "MAKE: MKCL + SLRA + DKW (Table 3 row 5)");
+public record Method(String id, String description, String paperLabel, boolean knowledgeData, TextBatch.Layout layout,
+                     Set<Output> outputs, ObjectiveFactory objective, Map<String, String> marks) {
 
-    public final String id;
-    public final String description;
+    /** Model outputs a method may need besides the global image and text features. */
+    public enum Output { GLOBAL, PATCHES }
 
-    Method(String id, String description) {
-        this.id = id;
-        this.description = description;
+    /** What a run lets an objective depend on. */
+    public record Settings(MakeLoss.Mode mode, int k, double slraSigma) {
+        public static Settings defaults() {
+            return new Settings(MakeLoss.Mode.COMPAT, 8, 0.0);
+        }
     }
 
-    public static Method parse(String s) {
-        for (Method m : values()) if (m.id.equalsIgnoreCase(s.trim())) return m;
-        StringBuilder ids = new StringBuilder();
-        for (Method m : values()) ids.append(ids.length() > 0 ? ", " : "").append(m.id);
-        throw new KitException("method '" + s + "': expected one of " + ids);
+    @FunctionalInterface
+    public interface ObjectiveFactory {
+        Objective create(Settings s);
     }
 
-    public boolean isSigLip() {
-        return this == SIGLIP || this == SIGLIP_AUGMENTED;
+    private static final Map<String, Method> REGISTRY = new LinkedHashMap<>();
+
+    public static final Method CLIP = register(new Method("clip", "CLIP baseline, raw caption (Table 3 row 1)", "CLIP",
+            false, TextBatch.Layout.RAW, Set.of(Output.GLOBAL), s -> ClipLoss.objective(), Map.of()));
+    public static final Method CLIP_AUGMENTED = register(new Method("clip-augmented",
+            "CLIP on knowledge-augmented captions (Derm1M-dagger, Table 1)", "CLIP", true, TextBatch.Layout.AUGMENTED_RAW,
+            Set.of(Output.GLOBAL), s -> ClipLoss.objective(), Map.of()));
+    public static final Method SIGLIP = register(new Method("siglip", "SigLIP baseline, raw caption", "SigLIP", false,
+            TextBatch.Layout.RAW, Set.of(Output.GLOBAL), s -> SigLipLoss.objective(), Map.of()));
+    public static final Method SIGLIP_AUGMENTED = register(new Method("siglip-augmented",
+            "SigLIP on knowledge-augmented captions", "SigLIP", true, TextBatch.Layout.AUGMENTED_RAW, Set.of(Output.GLOBAL),
+            s -> SigLipLoss.objective(), Map.of()));
+    public static final Method MKCL_KNOWLEDGE = register(makeRow("mkcl-knowledge",
+            "MKCL, knowledge set only (Table 3 row 2)", TextBatch.Layout.KNOWLEDGE, false, false, Map.of("mkcl", "✓#")));
+    public static final Method MKCL = register(makeRow("mkcl", "MKCL, knowledge set + sub-texts (Table 3 row 3)",
+            TextBatch.Layout.MAKE, false, false, Map.of("mkcl", "✓")));
+    public static final Method MKCL_SLRA = register(makeRow("mkcl+slra", "MKCL + SLRA (Table 3 row 4)",
+            TextBatch.Layout.MAKE, true, false, Map.of("mkcl", "✓", "slra", "✓")));
+    public static final Method MAKE = register(makeRow("make", "MAKE: MKCL + SLRA + DKW (Table 3 row 5)",
+            TextBatch.Layout.MAKE, true, true, Map.of("mkcl", "✓", "slra", "✓", "dkw", "✓")));
+
+    /** One of MAKE's ablation rows: the MAKE loss with SLRA and DKW on or off (K = 0 for the knowledge set only). */
+    static Method makeRow(String id, String description, TextBatch.Layout layout, boolean slra, boolean dkw,
+                          Map<String, String> marks) {
+        boolean subTexts = layout != TextBatch.Layout.KNOWLEDGE;
+        return new Method(id, description, id.equals("make") ? "MAKE" : id, true, layout,
+                slra ? Set.of(Output.GLOBAL, Output.PATCHES) : Set.of(Output.GLOBAL),
+                s -> MakeLoss.objective(new MakeLoss.Options(s.mode(), subTexts ? s.k() : 0, slra, dkw, 1.0, 0.7, s.slraSigma())),
+                marks);
     }
 
-    public boolean isMake() {
-        return ordinal() >= MKCL_KNOWLEDGE.ordinal();
+    public Method {
+        if (id == null || id.isBlank() || !id.equals(id.trim().toLowerCase(Locale.ROOT))) {
+            throw new KitException("method id must be a lower-case name, got '" + id + "'");
+        }
+        outputs = Set.copyOf(outputs);
+        marks = Map.copyOf(marks);
     }
 
-    public TextBatch.Layout layout() {
-        return switch (this) {
-            case CLIP, SIGLIP -> TextBatch.Layout.RAW;
-            case CLIP_AUGMENTED, SIGLIP_AUGMENTED -> TextBatch.Layout.AUGMENTED_RAW;
-            case MKCL_KNOWLEDGE -> TextBatch.Layout.KNOWLEDGE;
-            default -> TextBatch.Layout.MAKE;
-        };
+    /** Makes a method known by its id (to --method, the tables and the benchmark); returns it. */
+    public static synchronized Method register(Method m) {
+        Method old = REGISTRY.putIfAbsent(m.id(), m);
+        if (old != null && old != m) throw new KitException("a method with id '" + m.id() + "' is already registered");
+        return m;
     }
 
-    /** MAKE-loss options of this row (the MAKE family only). */
-    public MakeLoss.Options options(MakeLoss.Mode mode, int k) {
-        MakeLoss.Ablation a = switch (this) {
-            case MKCL_KNOWLEDGE -> MakeLoss.Ablation.MKCL_KNOWLEDGE;
-            case MKCL -> MakeLoss.Ablation.MKCL;
-            case MKCL_SLRA -> MakeLoss.Ablation.MKCL_SLRA;
-            case MAKE -> MakeLoss.Ablation.MAKE;
-            default -> throw new IllegalStateException(id + " is not a MAKE-loss method");
-        };
-        return a.options(mode, k);
+    /** The registered methods in registration order. */
+    public static synchronized List<Method> all() {
+        return Collections.unmodifiableList(new ArrayList<>(REGISTRY.values()));
     }
 
-    public boolean needsPatches() {
-        return this == MKCL_SLRA || this == MAKE;
+    public static synchronized Method parse(String s) {
+        Method m = REGISTRY.get(s.trim().toLowerCase(Locale.ROOT));
+        if (m == null) {
+            throw new KitException("method '" + s + "': expected one of " + String.join(", ", REGISTRY.keySet()));
+        }
+        return m;
+    }
+
+    public boolean needs(Output o) {
+        return outputs.contains(o);
+    }
+
+    /** Texts per image for K sub-sentences. */
+    public int textsPerImage(int k) {
+        return layout.textsPerImage(k);
     }
 
     @Override
     public String toString() {
-        return id.toLowerCase(Locale.ROOT);
+        return id;
     }
 }

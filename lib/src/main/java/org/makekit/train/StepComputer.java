@@ -12,9 +12,12 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.makekit.data.TrainingRow;
+import org.makekit.loss.Objective;
 import org.makekit.model.ClipModel;
 import org.makekit.model.Features;
 import org.makekit.text.Tokenizer;
+import org.makekit.util.Tensors;
 
 /**
  * Loss and gradients of one training step.
@@ -36,6 +39,7 @@ public final class StepComputer {
     private final Map<String, NDArray> master;
     private final List<ClipModel> replicas;
     private final boolean shared;
+    private final Method method;
     private final Objective objective;
     private final Tokenizer tokenizer;
     private final int microBatch;
@@ -51,12 +55,13 @@ public final class StepComputer {
      * @param microBatch images per forward pass with graph (0: whole batch at once)
      * @param textChunk  texts per forward pass
      */
-    public StepComputer(Map<String, NDArray> master, List<ClipModel> replicas, Objective objective, Tokenizer tokenizer,
-                        int microBatch, int textChunk) {
+    public StepComputer(Map<String, NDArray> master, List<ClipModel> replicas, Method method, Method.Settings settings,
+                        Tokenizer tokenizer, int microBatch, int textChunk) {
         this.master = master;
         this.replicas = replicas;
         this.shared = replicas.size() == 1 && replicas.get(0).parameters().get("logit_scale") == master.get("logit_scale");
-        this.objective = objective;
+        this.method = method;
+        this.objective = method.objective().create(settings);
         this.tokenizer = tokenizer;
         this.microBatch = microBatch;
         this.textChunk = Math.max(1, textChunk);
@@ -72,22 +77,43 @@ public final class StepComputer {
         }
     }
 
-    public Result compute(float[] pixels, int batch, TextBatch texts, double lossScale) {
+    /** The float32 master weights (the optimizer's), by OpenCLIP name. */
+    public Map<String, NDArray> masterParameters() {
+        return master;
+    }
+
+    public Method method() {
+        return method;
+    }
+
+    /** The objective this step computes (its part names head the metrics log's loss columns). */
+    public Objective objective() {
+        return objective;
+    }
+
+    /** One step on a batch of rows: their texts in the method's layout, de-duplicated. */
+    public Result compute(float[] pixels, List<TrainingRow> rows, int k, double lossScale) {
+        return compute(pixels, rows, TextBatch.of(rows, method.layout(), k), lossScale);
+    }
+
+    /** One step with a prepared text batch (tests and the benchmark compare layouts and de-duplication). */
+    public Result compute(float[] pixels, List<TrainingRow> rows, TextBatch texts, double lossScale) {
         zeroGrads(master);
         for (ClipModel r : replicas) if (!shared) zeroGrads(r.parameters());
-        return direct() ? computeDirect(pixels, batch, texts, lossScale) : computeCached(pixels, batch, texts, lossScale);
+        int batch = texts.mask().length;
+        return direct() ? computeDirect(pixels, batch, texts, rows, lossScale) : computeCached(pixels, batch, texts, rows, lossScale);
     }
 
     private NDArray images(ClipModel m, float[] pixels, int from, int n) {
         int size = m.config().vision().imageSize();
         int per = 3 * size * size;
         float[] slice = java.util.Arrays.copyOfRange(pixels, from * per, (from + n) * per);
-        return Features.owned(m.manager().create(slice, new Shape(n, 3, size, size))).toType(m.dataType(), false);
+        return Tensors.of(m.manager(), slice, new Shape(n, 3, size, size)).toType(m.dataType(), false);
     }
 
-    private Result computeDirect(float[] pixels, int batch, TextBatch texts, double lossScale) {
+    private Result computeDirect(float[] pixels, int batch, TextBatch texts, List<TrainingRow> rows, double lossScale) {
         ClipModel m = replicas.get(0);
-        boolean patches = objective.method().needsPatches();
+        boolean patches = method.needs(Method.Output.PATCHES);
         Objective.Value v;
         try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
             ClipModel.ImageFeatures f = m.encodeImage(images(m, pixels, 0, batch), null);
@@ -95,14 +121,15 @@ public final class StepComputer {
             NDArray pat = patches ? Features.l2normalize(f.patches()) : null;
             NDArray txtU = Features.l2normalize(TextEncoder.encodeAll(m, TextEncoder.plan(texts.unique(), tokenizer, textChunk)));
             NDArray txt = Features.gatherRows(txtU, texts.rowToUnique());
-            v = objective.compute(img, pat, txt, texts.mask(), master.get("logit_scale"), master.get(ClipModel.LOGIT_BIAS));
-            gc.backward(lossScale == 1.0 ? v.loss() : v.loss().mul(Features.constant(v.loss(), lossScale)));
+            v = objective.compute(new Objective.Inputs(img, pat, txt, texts.mask(), rows, master.get("logit_scale"),
+                    master.get(ClipModel.LOGIT_BIAS)));
+            gc.backward(lossScale == 1.0 ? v.loss() : Tensors.mul(v.loss(), lossScale));
         }
         return finish(v, lossScale, null);
     }
 
-    private Result computeCached(float[] pixels, int batch, TextBatch texts, double lossScale) {
-        boolean patches = objective.method().needsPatches();
+    private Result computeCached(float[] pixels, int batch, TextBatch texts, List<TrainingRow> rows, double lossScale) {
+        boolean patches = method.needs(Method.Output.PATCHES);
         ClipModel lead = replicas.get(0);
         int r = replicas.size();
         // Image shards per replica, then micro-batches within a shard.
@@ -146,8 +173,9 @@ public final class StepComputer {
         Objective.Value v;
         try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
             NDArray txt = Features.gatherRows(txtSorted, rowToSorted);
-            v = objective.compute(imgL, patL, txt, texts.mask(), masterScale, master.get(ClipModel.LOGIT_BIAS));
-            gc.backward(lossScale == 1.0 ? v.loss() : v.loss().mul(Features.constant(v.loss(), lossScale)));
+            v = objective.compute(new Objective.Inputs(imgL, patL, txt, texts.mask(), rows, masterScale,
+                    master.get(ClipModel.LOGIT_BIAS)));
+            gc.backward(lossScale == 1.0 ? v.loss() : Tensors.mul(v.loss(), lossScale));
         }
         NDArray dImg = imgL.getGradient();
         NDArray dPat = patL != null ? patL.getGradient() : null;
@@ -207,7 +235,7 @@ public final class StepComputer {
         NDList all = new NDList();
         for (Map.Entry<String, NDArray> e : master.entrySet()) {
             NDArray g = summed != null ? summed.get(e.getKey()) : e.getValue().getGradient();
-            if (lossScale != 1.0) g = g.div(lossScale);
+            if (lossScale != 1.0) g = Tensors.div(g, lossScale);
             grads.put(e.getKey(), g);
             NDArray g0 = g;
             // Scoped: the two masks are the size of the parameter and are dropped at once.

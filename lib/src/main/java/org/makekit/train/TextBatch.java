@@ -15,40 +15,63 @@ import org.makekit.data.TrainingRow;
  */
 public record TextBatch(List<String> unique, long[] rowToUnique, boolean[][] mask, int textsPerImage) {
 
-    /** What each image contributes: the K+3 MAKE texts, the knowledge set (3), or one caption. */
-    public enum Layout {
-        MAKE, KNOWLEDGE, RAW, AUGMENTED_RAW
+    /**
+     * What each image contributes to the text batch: {@code textsPerImage(k)} texts (image-major, row
+     * b*n + k) and which of them exist. The built-ins are MAKE's K+3 texts, the knowledge set (3),
+     * the raw caption, and the knowledge-augmented caption (Derm1M-dagger); a method with other texts
+     * adds its own implementation.
+     */
+    public interface Layout {
+        int textsPerImage(int k);
+
+        List<String> texts(TrainingRow r, int k);
+
+        boolean[] mask(TrainingRow r, int k);
+
+        /** Raw caption, disease text, concept text and K sub-sentences. */
+        Layout MAKE = of(k -> 3 + k, TrainingRow::texts, TrainingRow::mask);
+        /** Raw caption, disease text and concept text. */
+        Layout KNOWLEDGE = of(k -> 3, (r, k) -> r.texts(0), (r, k) -> r.mask(0));
+        /** The raw caption alone. */
+        Layout RAW = of(k -> 1, (r, k) -> List.of(r.texts(0).get(0)), (r, k) -> new boolean[] {true});
+        /** Derm1M-dagger style: disease and concept texts put before the raw caption (the tokenizer cuts at 77). */
+        Layout AUGMENTED_RAW = of(k -> 1, (r, k) -> {
+            StringBuilder sb = new StringBuilder();
+            if (r.knowledgeMask()[1]) sb.append(r.diseaseCaption()).append(' ');
+            if (r.knowledgeMask()[2]) sb.append(r.conceptCaption()).append(' ');
+            return List.of(sb.append(r.caption()).toString());
+        }, (r, k) -> new boolean[] {true});
+
+        static Layout of(java.util.function.IntUnaryOperator n, java.util.function.BiFunction<TrainingRow, Integer, List<String>> texts,
+                         java.util.function.BiFunction<TrainingRow, Integer, boolean[]> mask) {
+            return new Layout() {
+                public int textsPerImage(int k) {
+                    return n.applyAsInt(k);
+                }
+
+                public List<String> texts(TrainingRow r, int k) {
+                    return texts.apply(r, k);
+                }
+
+                public boolean[] mask(TrainingRow r, int k) {
+                    return mask.apply(r, k);
+                }
+            };
+        }
     }
 
     public static TextBatch of(List<TrainingRow> rows, Layout layout, int k) {
         List<String> texts = new ArrayList<>();
-        int n = switch (layout) {
-            case MAKE -> 3 + k;
-            case KNOWLEDGE -> 3;
-            case RAW, AUGMENTED_RAW -> 1;
-        };
+        int n = layout.textsPerImage(k);
         boolean[][] mask = new boolean[rows.size()][];
         for (int b = 0; b < rows.size(); b++) {
-            TrainingRow r = rows.get(b);
-            switch (layout) {
-                case MAKE, KNOWLEDGE -> {
-                    int kk = layout == Layout.MAKE ? k : 0;
-                    texts.addAll(r.texts(kk));
-                    mask[b] = r.mask(kk);
-                }
-                case RAW -> {
-                    texts.add(r.texts(0).get(0));
-                    mask[b] = new boolean[] {true};
-                }
-                case AUGMENTED_RAW -> {
-                    // Derm1M-dagger style: disease and concept texts put before the raw caption (the tokenizer cuts at 77).
-                    StringBuilder sb = new StringBuilder();
-                    if (r.knowledgeMask()[1]) sb.append(r.diseaseCaption()).append(' ');
-                    if (r.knowledgeMask()[2]) sb.append(r.conceptCaption()).append(' ');
-                    texts.add(sb.append(r.caption()).toString());
-                    mask[b] = new boolean[] {true};
-                }
+            List<String> t = layout.texts(rows.get(b), k);
+            mask[b] = layout.mask(rows.get(b), k);
+            if (t.size() != n || mask[b].length != n) {
+                throw new org.makekit.util.KitException("text layout gave " + t.size() + " texts and " + mask[b].length
+                        + " mask entries for image " + b + ", expected " + n);
             }
+            texts.addAll(t);
         }
         return dedup(texts, mask, n);
     }

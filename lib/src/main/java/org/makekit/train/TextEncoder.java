@@ -8,6 +8,7 @@ import java.util.Comparator;
 import java.util.List;
 import org.makekit.model.ClipModel;
 import org.makekit.text.Tokenizer;
+import org.makekit.util.Tensors;
 
 /**
  * Encodes texts in chunks of similar length: the text tower computes only up to each chunk's last
@@ -58,6 +59,6 @@ public final class TextEncoder {
         long[] inverse = new long[n];
         int pos = 0;
         for (int[] c : plan.chunks()) for (int i : c) inverse[i] = pos++;
-        return cat.get(org.makekit.model.Features.owned(model.manager().create(inverse)));
+        return cat.get(Tensors.of(model.manager(), inverse));
     }
 }

@@ -2,6 +2,11 @@ package org.makekit.train;
 
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
+import com.google.gson.JsonElement;
+import java.lang.reflect.Field;
+import java.lang.reflect.Modifier;
+import org.makekit.util.Json;
+import org.makekit.util.KitException;
 
 /**
  * Everything a training run needs, saved with every checkpoint (so --resume continues the same run).
@@ -36,6 +41,7 @@ public final class TrainConfig {
     public String device = "cpu";
     public String precision = "fp32";   // fp32 or fp16 (GPU: fp16 compute, fp32 master weights, loss scaling)
     public int k = 8;
+    public double slraSigma = 0.0;      // SLRA's patch-similarity gate (0.0 in the official training)
     public int maxNonFinite = 5;        // consecutive non-finite fp32 steps before the run stops
 
     /** The official recipe for the paper's model (used with Derm1M on a GPU). */
@@ -56,8 +62,32 @@ public final class TrainConfig {
         return new GsonBuilder().setPrettyPrinting().create().toJson(this);
     }
 
+    /** Parses a config; an unknown field is an error naming it (a typo must not silently train the defaults). */
     public static TrainConfig fromJson(String json) {
-        return new Gson().fromJson(json, TrainConfig.class);
+        JsonElement e;
+        try {
+            e = Json.parse(json);
+        } catch (RuntimeException ex) {
+            throw new KitException("training config is not valid JSON: " + ex.getMessage(), ex);
+        }
+        if (!e.isJsonObject()) throw new KitException("training config must be a JSON object");
+        java.util.Set<String> known = new java.util.TreeSet<>();
+        for (Field f : TrainConfig.class.getFields()) if (!Modifier.isStatic(f.getModifiers())) known.add(f.getName());
+        for (String key : e.getAsJsonObject().keySet()) {
+            if (!known.contains(key)) {
+                throw new KitException("training config: unknown field '" + key + "' (known: " + String.join(", ", known) + ")");
+            }
+        }
+        try {
+            return new Gson().fromJson(e, TrainConfig.class);
+        } catch (RuntimeException ex) {
+            throw new KitException("training config: " + ex.getMessage(), ex);
+        }
+    }
+
+    /** The objective settings of this run. */
+    public Method.Settings settings() {
+        return new Method.Settings(org.makekit.loss.MakeLoss.Mode.parse(mode), k, slraSigma);
     }
 
     public TrainConfig copy() {

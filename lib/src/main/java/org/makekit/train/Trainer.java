@@ -7,40 +7,36 @@ import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import com.google.gson.JsonObject;
-import java.io.BufferedWriter;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import org.makekit.data.BatchLoader;
 import org.makekit.data.TrainingRow;
 import org.makekit.data.TrainingTable;
-import org.makekit.eval.ZeroShotEval;
-import org.makekit.loss.MakeLoss;
 import org.makekit.model.ClipModel;
 import org.makekit.model.ModelConfig;
-import org.makekit.model.Safetensors;
-import org.makekit.report.Plots;
-import org.makekit.report.Progress;
 import org.makekit.text.Tokenizer;
 import org.makekit.util.Devices;
 import org.makekit.util.KitException;
+import org.makekit.util.Progress;
 
 /**
- * Pretraining: CLIP, SigLIP and MAKE (with Table 3's ablation rows) on a training table. Writes a
- * per-step metrics CSV, a loss/learning-rate plot, checkpoints (OpenCLIP-named weights, optimizer
+ * Pretraining of any registered {@link Method} on a training table. Writes a per-step metrics log
+ * ({@link MetricsLog}), a loss/learning-rate plot, checkpoints (OpenCLIP-named weights, optimizer
  * state, step, loss scaler, config) every N steps and at the end, and the final weights; with
  * {@code resume} it continues from the latest checkpoint exactly where an uninterrupted run would be.
+ *
+ * <p>In parts: {@link #open} sets a run up (table, model, replicas, optimizer, resume); {@link TrainStep}
+ * takes one step; {@link #loop} runs the steps, logs and checkpoints. Evaluation after training is
+ * the caller's (the experiments layer's Pretraining runs the zero-shot check).
  */
 public final class Trainer {
-    public static final String METRICS_HEADER = "step,epoch,loss,mkcl_i2t,mkcl_t2i,slra,lr,logit_scale,images_per_s,loss_scale,skipped,seconds";
-
     private final TrainConfig cfg;
     private final boolean showProgress;
     /** Stop after this many steps in this process (simulates a kill in tests); 0 = none. */
@@ -62,32 +58,120 @@ public final class Trainer {
         return losses;
     }
 
-    /** What a run produced. */
+    /** What a run produced; {@code weights} is null when the run was stopped before its last step. */
     public record Outcome(Path out, long steps, double firstLoss, double lastLoss, double seconds, double imagesPerSecond,
-                          ZeroShotEval.Result zeroShot) {}
+                          Path weights) {}
+
+    /** A run between its steps: data, models, the step, the schedule and where it starts. */
+    public static final class Session implements AutoCloseable {
+        public final Method method;
+        public final Path out;
+        public final List<TrainingRow> rows;
+        public final ClipModel master;
+        public final TrainStep step;
+        final NDManager masterManager;
+        final List<NDManager> replicaManagers;
+        final BatchLoader loader;
+        public final long total;
+        public final long start;
+        final Schedule schedule;
+
+        Session(Method method, Path out, List<TrainingRow> rows, ClipModel master, TrainStep step, NDManager masterManager,
+                List<NDManager> replicaManagers, BatchLoader loader, long total, long start, Schedule schedule) {
+            this.method = method;
+            this.out = out;
+            this.rows = rows;
+            this.master = master;
+            this.step = step;
+            this.masterManager = masterManager;
+            this.replicaManagers = replicaManagers;
+            this.loader = loader;
+            this.total = total;
+            this.start = start;
+            this.schedule = schedule;
+        }
+
+        @Override
+        public void close() {
+            loader.close();
+            for (NDManager m : replicaManagers) m.close();
+            masterManager.close();
+        }
+    }
 
     public Outcome run(boolean resume) {
+        try (Session s = open(resume)) {
+            return loop(s);
+        }
+    }
+
+    /** Checks the config, reads the table, builds the models and the step, and restores a checkpoint if asked. */
+    public Session open(boolean resume) {
         Method method = Method.parse(cfg.method);
-        MakeLoss.Mode mode = MakeLoss.Mode.parse(cfg.mode);
-        if (cfg.table == null) throw new KitException("no training table: give --table (see the augment script)");
-        Path table = Path.of(cfg.table);
+        Method.Settings settings = cfg.settings();
+        List<TrainingRow> train = trainingRows();
+        validate(train.size());
         Path out = Path.of(cfg.out);
-        Path imageRoot = cfg.imageRoot != null ? Path.of(cfg.imageRoot) : table.toAbsolutePath().getParent();
-        List<TrainingRow> all = TrainingTable.read(table);
+        Path ckpt = checkpointToResume(out, resume);
+        ModelConfig mc = ModelConfig.load(cfg.model);
+        List<Device> devices = Devices.parse(cfg.device);
+        NDManager masterMgr = NDManager.newBaseManager(devices.get(0));
+        List<NDManager> replicaMgrs = new ArrayList<>();
+        BatchLoader loader = null;
+        try {
+            ClipModel master = cfg.init != null ? ClipModel.load(mc, Path.of(cfg.init), masterMgr, DataType.FLOAT32)
+                    : ClipModel.create(mc, masterMgr, cfg.seed, DataType.FLOAT32);
+            method.objective().create(settings).prepare(master, cfg.init == null);
+            master.requireGradients();
+            List<ClipModel> replicas = replicas(master, devices, replicaMgrs);
+            StepComputer sc = new StepComputer(master.parameters(), replicas, method, settings, Tokenizer.forConfig(mc),
+                    cfg.microBatch, cfg.textChunk);
+            TrainStep step = new TrainStep(master, replicas, sc, new AdamW(master.parameters(), cfg.beta1, cfg.beta2, cfg.eps,
+                    cfg.weightDecay), fp16() ? LossScaler.defaults() : LossScaler.none());
+            loader = new BatchLoader(train, imageRoot(), cfg.batchSize, mc.vision().imageSize(), true, cfg.seed, cfg.workers,
+                    cfg.prefetch);
+            long total = cfg.steps > 0 ? cfg.steps : (long) cfg.epochs * loader.batchesPerEpoch();
+            long start = ckpt == null ? 0 : restore(ckpt, step, masterMgr);
+            if (ckpt != null) System.err.println("resumed from " + ckpt + " at step " + start);
+            Files.writeString(out.resolve("config.json"), cfg.toJson());
+            return new Session(method, out, train, master, step, masterMgr, replicaMgrs, loader, total, start,
+                    new Schedule(cfg.lr, cfg.warmup, total));
+        } catch (IOException | RuntimeException e) {
+            if (loader != null) loader.close();
+            for (NDManager m : replicaMgrs) m.close();
+            masterMgr.close();
+            if (e instanceof IOException io) throw new KitException("cannot write to " + out, io);
+            throw (RuntimeException) e;
+        }
+    }
+
+    private List<TrainingRow> trainingRows() {
+        if (cfg.table == null) throw new KitException("no training table: give --table (see the augment script)");
+        List<TrainingRow> all = TrainingTable.read(Path.of(cfg.table));
         boolean hasSplits = all.stream().anyMatch(r -> !r.split().isEmpty());
-        List<TrainingRow> train = hasSplits ? all.stream().filter(r -> r.split().equals(cfg.trainSplit)).toList() : all;
-        if (train.size() < cfg.batchSize) {
-            throw new KitException("training table " + table + " has " + train.size() + " '" + cfg.trainSplit
+        return hasSplits ? all.stream().filter(r -> r.split().equals(cfg.trainSplit)).toList() : all;
+    }
+
+    private Path imageRoot() {
+        return cfg.imageRoot != null ? Path.of(cfg.imageRoot) : Path.of(cfg.table).toAbsolutePath().getParent();
+    }
+
+    private boolean fp16() {
+        return cfg.precision.equals("fp16");
+    }
+
+    private void validate(int trainRows) {
+        if (trainRows < cfg.batchSize) {
+            throw new KitException("training table " + cfg.table + " has " + trainRows + " '" + cfg.trainSplit
                     + "' rows, fewer than the batch size " + cfg.batchSize);
         }
         if (!(cfg.lr > 0) || Double.isInfinite(cfg.lr)) throw new KitException("--lr must be a positive number, got " + cfg.lr);
         if (!cfg.precision.equals("fp32") && !cfg.precision.equals("fp16")) {
             throw new KitException("--precision '" + cfg.precision + "': expected fp32 or fp16 (bf16 crashes DJL 0.36)");
         }
-        ModelConfig mc = ModelConfig.load(cfg.model);
-        Tokenizer tok = Tokenizer.forConfig(mc);
-        List<Device> devices = Devices.parse(cfg.device);
-        boolean fp16 = cfg.precision.equals("fp16");
+    }
+
+    private static Path checkpointToResume(Path out, boolean resume) {
         try {
             Files.createDirectories(out);
         } catch (IOException e) {
@@ -99,151 +183,102 @@ public final class Trainer {
         if (!resume && Checkpoint.latest(out) != null) {
             throw new KitException(out + " already holds checkpoints: pass --resume to continue, or choose another --out");
         }
-
-        try (NDManager masterMgr = NDManager.newBaseManager(devices.get(0));
-             BatchLoader loader = new BatchLoader(train, imageRoot, cfg.batchSize, mc.vision().imageSize(), true, cfg.seed,
-                     cfg.workers, cfg.prefetch)) {
-            ClipModel master = cfg.init != null ? ClipModel.load(mc, Path.of(cfg.init), masterMgr, DataType.FLOAT32)
-                    : ClipModel.create(mc, masterMgr, cfg.seed, DataType.FLOAT32);
-            if (method.isSigLip() && !master.parameters().containsKey(ClipModel.LOGIT_BIAS)) {
-                master.ensureLogitBias(-10);
-                if (cfg.init == null) ClipModel.setScalar(master.param("logit_scale"), Math.log(10));
-            }
-            master.requireGradients();
-            List<ClipModel> replicas = new ArrayList<>();
-            List<NDManager> replicaMgrs = new ArrayList<>();
-            if (devices.size() == 1 && !fp16) {
-                replicas.add(master);
-            } else {
-                for (Device d : devices) {
-                    NDManager rm = NDManager.newBaseManager(d);
-                    replicaMgrs.add(rm);
-                    ClipModel r = master.replica(rm, fp16 ? DataType.FLOAT16 : DataType.FLOAT32);
-                    r.requireGradients();
-                    replicas.add(r);
-                }
-            }
-            AdamW opt = new AdamW(master.parameters(), cfg.beta1, cfg.beta2, cfg.eps, cfg.weightDecay);
-            LossScaler scaler = fp16 ? LossScaler.defaults() : LossScaler.none();
-            long bpe = loader.batchesPerEpoch();
-            long total = cfg.steps > 0 ? cfg.steps : (long) cfg.epochs * bpe;
-            Schedule schedule = new Schedule(cfg.lr, cfg.warmup, total);
-            long start = 0;
-            if (ckpt != null) {
-                start = restore(ckpt, master, opt, scaler, masterMgr);
-                syncReplicas(master, replicas);
-                System.err.println("resumed from " + ckpt + " at step " + start);
-            }
-            Path metrics = out.resolve("metrics.csv");
-            truncateMetrics(metrics, start);
-            Files.writeString(out.resolve("config.json"), cfg.toJson());
-            StepComputer sc = new StepComputer(master.parameters(), replicas, new Objective(method, mode, cfg.k), tok,
-                    cfg.microBatch, cfg.textChunk);
-            long t0 = System.nanoTime();
-            double first = Double.NaN;
-            double last = Double.NaN;
-            int nonFinite = 0;
-            long ran = 0;
-            Iterator<BatchLoader.Batch> it = null;
-            long itEpoch = -1;
-            try (BufferedWriter mw = Files.newBufferedWriter(metrics, StandardCharsets.UTF_8, StandardOpenOption.CREATE,
-                    StandardOpenOption.APPEND);
-                 Progress p = showProgress ? new Progress("pretrain " + method.id, total, "step") : null) {
-                if (Files.size(metrics) == 0) mw.write(METRICS_HEADER + "\n");
-                if (p != null) p.step(start);
-                for (long step = start; step < total; step++) {
-                    long epoch = step / bpe;
-                    if (it == null || itEpoch != epoch) {
-                        it = loader.epoch((int) epoch, (int) (step % bpe));
-                        itEpoch = epoch;
-                    }
-                    long ts = System.nanoTime();
-                    BatchLoader.Batch batch = it.next();
-                    double lr = schedule.lr(step);
-                    StepComputer.Result r;
-                    boolean applied;
-                    double logitScale;
-                    try (NDScope scope = new NDScope()) {
-                        r = sc.compute(batch.pixels(), batch.size(), TextBatch.of(batch.rows(), method.layout(), cfg.k),
-                                scaler.scale());
-                        applied = scaler.update(r.finite());
-                        if (applied) {
-                            opt.step(r.grads(), lr);
-                            master.clampLogitScale();
-                            syncReplicas(master, replicas);
-                        }
-                        logitScale = master.param("logit_scale").exp().toType(DataType.FLOAT64, false).getDouble();
-                    }
-                    if (!r.finite()) {
-                        nonFinite++;
-                        System.err.printf(Locale.ROOT, "step %d: non-finite value in %s (loss %s): step skipped%s%n",
-                                step + 1, r.firstNonFinite() == null ? "a gradient" : "the gradient of " + r.firstNonFinite(),
-                                r.loss(), fp16 ? ", loss scale now " + scaler.scale() : "");
-                        if (!fp16 && nonFinite >= cfg.maxNonFinite) {
-                            throw new KitException(nonFinite + " non-finite steps in a row at step " + (step + 1)
-                                    + ": stopping (the last checkpoint is intact; lower --lr or check the data)");
-                        }
-                    } else {
-                        nonFinite = 0;
-                    }
-                    double secs = (System.nanoTime() - ts) / 1e9;
-                    if (Double.isNaN(first)) first = r.loss();
-                    last = r.loss();
-                    losses.add(r.loss());
-                    mw.write(String.format(Locale.ROOT, "%d,%d,%.6f,%s,%s,%s,%.8g,%.5f,%.2f,%.1f,%d,%.3f%n", step + 1, epoch,
-                            r.loss(), part(r, "mkcl_i2t"), part(r, "mkcl_t2i"), part(r, "slra"), lr, logitScale,
-                            batch.size() / secs, scaler.scale(), scaler.skipped(), secs));
-                    mw.flush();
-                    if (p != null) {
-                        p.extra(String.format(Locale.ROOT, "loss %.4f  lr %.2e", r.loss(), lr));
-                        p.step(1);
-                    }
-                    ran++;
-                    boolean lastStep = step + 1 == total;
-                    if ((step + 1) % cfg.checkpointEvery == 0 || lastStep) {
-                        saveCheckpoint(out, step + 1, master, opt, scaler);
-                        plot(out, method);
-                    }
-                    if (stopAfter > 0 && ran >= stopAfter && !lastStep) {
-                        return new Outcome(out, step + 1, first, last, (System.nanoTime() - t0) / 1e9, 0, null);
-                    }
-                }
-            } catch (IOException e) {
-                throw new KitException("cannot write " + metrics, e);
-            }
-            double seconds = (System.nanoTime() - t0) / 1e9;
-            master.save(out.resolve("model.safetensors"));
-            ZeroShotEval.Result zs = null;
-            if (cfg.evalSplit != null && !cfg.evalSplit.isEmpty()) {
-                List<TrainingRow> evalRows = all.stream().filter(r -> r.split().equals(cfg.evalSplit)).toList();
-                if (!evalRows.isEmpty() && evalRows.stream().anyMatch(r -> !r.label().isEmpty())) {
-                    zs = ZeroShotEval.run(master, tok, evalRows, imageRoot, ZeroShotEval.classesFor(evalRows),
-                            Math.min(64, Math.max(8, cfg.batchSize)), cfg.workers);
-                    Files.writeString(out.resolve("zero-shot.json"), new com.google.gson.GsonBuilder().setPrettyPrinting()
-                            .create().toJson(zs.asMap()));
-                }
-            }
-            for (NDManager rm : replicaMgrs) rm.close();
-            double ips = ran > 0 ? ran * (double) cfg.batchSize / seconds : 0;
-            return new Outcome(out, total, first, last, seconds, ips, zs);
-        } catch (IOException e) {
-            throw new KitException("cannot write to " + out, e);
-        }
+        return ckpt;
     }
 
-    private static String part(StepComputer.Result r, String k) {
-        Double v = r.parts().get(k);
-        return v == null ? "" : String.format(Locale.ROOT, "%.6f", v);
+    /** The models that compute: the master itself (one float32 device), else one replica per device. */
+    private List<ClipModel> replicas(ClipModel master, List<Device> devices, List<NDManager> managers) {
+        List<ClipModel> replicas = new ArrayList<>();
+        if (devices.size() == 1 && !fp16()) {
+            replicas.add(master);
+            return replicas;
+        }
+        for (Device d : devices) {
+            NDManager rm = NDManager.newBaseManager(d);
+            managers.add(rm);
+            ClipModel r = master.replica(rm, fp16() ? DataType.FLOAT16 : DataType.FLOAT32);
+            r.requireGradients();
+            replicas.add(r);
+        }
+        return replicas;
     }
 
-    static void syncReplicas(ClipModel master, List<ClipModel> replicas) {
-        for (ClipModel r : replicas) {
-            if (r == master) continue;
-            for (Map.Entry<String, NDArray> e : master.parameters().entrySet()) {
-                NDArray dst = r.parameters().get(e.getKey());
-                dst.set(new NDIndex("..."), e.getValue().toDevice(dst.getDevice(), false).toType(dst.getDataType(), false));
+    /** Runs the session's steps: log each, checkpoint every N and at the end, then save the final weights. */
+    public Outcome loop(Session s) {
+        long t0 = System.nanoTime();
+        double first = Double.NaN;
+        double last = Double.NaN;
+        int nonFinite = 0;
+        long ran = 0;
+        Iterator<BatchLoader.Batch> it = null;
+        long itEpoch = -1;
+        long bpe = s.loader.batchesPerEpoch();
+        List<String> columns = MetricsLog.columns(s.step.computer().objective().partNames());
+        try (MetricsLog log = MetricsLog.open(s.out.resolve("metrics.csv"), columns, s.start);
+             Progress p = showProgress ? new Progress("pretrain " + s.method.id(), s.total, "step").resumeAt(s.start) : null) {
+            for (long step = s.start; step < s.total; step++) {
+                long epoch = step / bpe;
+                if (it == null || itEpoch != epoch) {
+                    it = s.loader.epoch((int) epoch, (int) (step % bpe));
+                    itEpoch = epoch;
+                }
+                long ts = System.nanoTime();
+                BatchLoader.Batch batch = it.next();
+                double lr = s.schedule.lr(step);
+                TrainStep.Outcome o = s.step.run(batch.pixels(), batch.rows(), cfg.k, lr);
+                nonFinite = o.result().finite() ? 0 : reportNonFinite(o, s.step.scaler(), step, nonFinite + 1);
+                double secs = (System.nanoTime() - ts) / 1e9;
+                if (Double.isNaN(first)) first = o.loss();
+                last = o.loss();
+                losses.add(o.loss());
+                log.write(row(step, epoch, o, lr, batch.size() / secs, s.step.scaler(), secs));
+                if (p != null) p.extra(String.format(Locale.ROOT, "loss %.4f  lr %.2e", o.loss(), lr)).step(1);
+                ran++;
+                boolean lastStep = step + 1 == s.total;
+                if ((step + 1) % cfg.checkpointEvery == 0 || lastStep) checkpoint(s, step + 1);
+                if (stopAfter > 0 && ran >= stopAfter && !lastStep) {
+                    return new Outcome(s.out, step + 1, first, last, (System.nanoTime() - t0) / 1e9, 0, null);
+                }
             }
         }
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        Path weights = s.out.resolve("model.safetensors");
+        s.master.save(weights);
+        return new Outcome(s.out, s.total, first, last, seconds, ran > 0 ? ran * (double) cfg.batchSize / seconds : 0, weights);
+    }
+
+    /** Says what was not finite; returns the count of non-finite steps in a row, stopping an fp32 run at the limit. */
+    private int reportNonFinite(TrainStep.Outcome o, LossScaler scaler, long step, int inARow) {
+        StepComputer.Result r = o.result();
+        System.err.printf(Locale.ROOT, "step %d: non-finite value in %s (loss %s): step skipped%s%n", step + 1,
+                r.firstNonFinite() == null ? "a gradient" : "the gradient of " + r.firstNonFinite(), r.loss(),
+                fp16() ? ", loss scale now " + scaler.scale() : "");
+        if (!fp16() && inARow >= cfg.maxNonFinite) {
+            throw new KitException(inARow + " non-finite steps in a row at step " + (step + 1)
+                    + ": stopping (the last checkpoint is intact; lower --lr or check the data)");
+        }
+        return inARow;
+    }
+
+    private static Map<String, Double> row(long step, long epoch, TrainStep.Outcome o, double lr, double imagesPerSecond,
+                                           LossScaler scaler, double secs) {
+        Map<String, Double> v = new LinkedHashMap<>();
+        v.put("step", (double) (step + 1));
+        v.put("epoch", (double) epoch);
+        v.put("loss", o.loss());
+        v.putAll(o.result().parts());
+        v.put("lr", lr);
+        v.put("logit_scale", o.logitScale());
+        v.put("images_per_s", imagesPerSecond);
+        v.put("loss_scale", scaler.scale());
+        v.put("skipped", (double) scaler.skipped());
+        v.put("seconds", secs);
+        return v;
+    }
+
+    private void checkpoint(Session s, long step) {
+        saveCheckpoint(s.out, step, s.master, s.step.optimizer(), s.step.scaler());
+        MetricsLog.plot(s.out.resolve("metrics.csv"), "pretraining: " + s.method.description(), s.out.resolve("loss.png"));
     }
 
     private void saveCheckpoint(Path out, long step, ClipModel master, AdamW opt, LossScaler scaler) {
@@ -268,7 +303,7 @@ public final class Trainer {
         Checkpoint.save(out, step, master.parameters(), opt.state(), state, cfg.keepCheckpoints);
     }
 
-    private long restore(Path ckpt, ClipModel master, AdamW opt, LossScaler scaler, NDManager m) {
+    private long restore(Path ckpt, TrainStep step, NDManager m) {
         JsonObject st = Checkpoint.state(ckpt);
         TrainConfig saved = TrainConfig.fromJson(st.get("config").toString());
         for (String[] f : new String[][] {{"method", saved.method, cfg.method}, {"model", saved.model, cfg.model},
@@ -279,60 +314,19 @@ public final class Trainer {
                         + ", this run has " + f[2]);
             }
         }
+        Map<String, NDArray> params = step.computer().masterParameters();
         try (NDScope scope = new NDScope()) {
             Map<String, NDArray> w = Checkpoint.tensors(ckpt.resolve("model.safetensors"), m);
-            for (Map.Entry<String, NDArray> e : master.parameters().entrySet()) {
+            for (Map.Entry<String, NDArray> e : params.entrySet()) {
                 NDArray src = w.get(e.getKey());
                 if (src == null) throw new KitException("checkpoint " + ckpt + " lacks weights '" + e.getKey() + "'");
                 e.getValue().set(new NDIndex("..."), src.reshape(e.getValue().getShape()).toType(e.getValue().getDataType(), false));
             }
-            opt.load(Checkpoint.tensors(ckpt.resolve("optimizer.safetensors"), m), st.get("optimizer_step").getAsLong());
+            step.optimizer().load(Checkpoint.tensors(ckpt.resolve("optimizer.safetensors"), m), st.get("optimizer_step").getAsLong());
         }
-        scaler.restore(st.get("loss_scale").getAsDouble(), st.get("loss_scale_good_steps").getAsInt(),
+        step.scaler().restore(st.get("loss_scale").getAsDouble(), st.get("loss_scale_good_steps").getAsInt(),
                 st.get("skipped_steps").getAsLong());
+        step.syncReplicas();
         return st.get("step").getAsLong();
-    }
-
-    /** Keeps only the metrics rows up to {@code step} (a resumed run rewrites what came after the checkpoint). */
-    static void truncateMetrics(Path metrics, long step) {
-        try {
-            if (!Files.exists(metrics)) return;
-            List<String> keep = new ArrayList<>();
-            for (String line : Files.readAllLines(metrics, StandardCharsets.UTF_8)) {
-                if (line.startsWith("step,")) {
-                    keep.add(line);
-                    continue;
-                }
-                String[] f = line.split(",", 2);
-                try {
-                    if (f.length == 2 && Long.parseLong(f[0]) <= step) keep.add(line);
-                } catch (NumberFormatException e) {
-                    // a line cut by a kill
-                }
-            }
-            Safetensors.writeAtomically(metrics, o -> o.write((String.join("\n", keep) + (keep.isEmpty() ? "" : "\n"))
-                    .getBytes(StandardCharsets.UTF_8)));
-        } catch (IOException e) {
-            throw new KitException("cannot rewrite " + metrics, e);
-        }
-    }
-
-    /** Writes loss.png from metrics.csv. */
-    static void plot(Path out, Method method) {
-        try {
-            List<Double> s = new ArrayList<>();
-            List<Double> l = new ArrayList<>();
-            List<Double> lr = new ArrayList<>();
-            for (String line : Files.readAllLines(out.resolve("metrics.csv"))) {
-                if (line.startsWith("step,")) continue;
-                String[] f = line.split(",");
-                s.add(Double.parseDouble(f[0]));
-                l.add(Double.parseDouble(f[2]));
-                lr.add(Double.parseDouble(f[6]));
-            }
-            if (s.size() > 1) Plots.savePng(Plots.lossCurve("pretraining: " + method.description, s, l, lr), out.resolve("loss.png"));
-        } catch (IOException | RuntimeException e) {
-            System.err.println("warning: could not draw loss.png: " + e.getMessage());
-        }
     }
 }

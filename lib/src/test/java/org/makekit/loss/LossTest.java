@@ -219,19 +219,10 @@ class LossTest {
     }
 
     @Test
-    void ablationRowsAndModesAreSelectableByName() {
+    void modesAreSelectableByName() {
         assertEquals(MakeLoss.Mode.COMPAT, MakeLoss.Mode.parse("compat"));
         assertEquals(MakeLoss.Mode.INTENDED, MakeLoss.Mode.parse(" Intended "));
         assertThrows(KitException.class, () -> MakeLoss.Mode.parse("paper"));
-        MakeLoss.Options k = MakeLoss.Ablation.parse("mkcl-knowledge").options(MakeLoss.Mode.COMPAT, 8);
-        assertEquals(3, k.textsPerImage());
-        assertTrue(!k.slra() && !k.dkw());
-        MakeLoss.Options s = MakeLoss.Ablation.parse("mkcl+slra").options(MakeLoss.Mode.INTENDED, 8);
-        assertTrue(s.slra() && !s.dkw() && s.textsPerImage() == 11);
-        MakeLoss.Options full = MakeLoss.Ablation.parse("make").options(MakeLoss.Mode.INTENDED, 8);
-        assertTrue(full.slra() && full.dkw());
-        assertEquals(0.7, full.lambdaS());
-        assertThrows(KitException.class, () -> MakeLoss.Ablation.parse("slra-only"));
         assertThrows(KitException.class, () -> new MakeLoss.Options(MakeLoss.Mode.COMPAT, 0, true, false, 1, 0.7, 0));
     }
 
@@ -239,7 +230,7 @@ class LossTest {
     void knowledgeOnlyRowUsesThreeTextsPerImage() {
         Random rng = new Random(9);
         try (NDManager m = NDManager.newBaseManager()) {
-            MakeLoss.Options o = MakeLoss.Ablation.MKCL_KNOWLEDGE.options(MakeLoss.Mode.COMPAT, 8);
+            MakeLoss.Options o = new MakeLoss.Options(MakeLoss.Mode.COMPAT, 0, false, false, 1.0, 0.7, 0.0);
             NDArray img = randomUnit(m, rng, 4, 8);
             NDArray txt = randomUnit(m, rng, 12, 8);
             MakeLoss.Result r = MakeLoss.compute(img, null, txt, fullMask(4, 3), m.create(10.0), o);

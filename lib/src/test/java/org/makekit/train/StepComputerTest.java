@@ -3,7 +3,6 @@ package org.makekit.train;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
@@ -54,7 +53,7 @@ class StepComputerTest {
     static Map<String, double[]> run(NDManager m, DataType dt, Method method, int micro, boolean dedup, int replicas,
                                      DataType replicaType, double[] lossOut) {
         ClipModel master = ClipModel.create(cfg(), m, 42, dt);
-        if (method.isSigLip()) master.ensureLogitBias(-10);
+        method.objective().create(Method.Settings.defaults()).prepare(master, false); // SigLIP's bias
         master.requireGradients();
         List<ClipModel> reps = new java.util.ArrayList<>();
         if (replicas == 1 && replicaType == dt) {
@@ -67,13 +66,13 @@ class StepComputerTest {
             }
         }
         Tokenizer tok = Tokenizer.forConfig(cfg());
-        StepComputer sc = new StepComputer(master.parameters(), reps, new Objective(method, MakeLoss.Mode.INTENDED, 8), tok,
-                micro, 16);
+        StepComputer sc = new StepComputer(master.parameters(), reps, method, new Method.Settings(MakeLoss.Mode.INTENDED, 8, 0.0),
+                tok, micro, 16);
         TextBatch tb = TextBatch.of(rows, method.layout(), 8);
         if (!dedup) tb = tb.withoutDedup();
         Map<String, double[]> out = new LinkedHashMap<>();
         try (NDScope s = new NDScope()) {
-            StepComputer.Result r = sc.compute(pixels, B, tb, replicaType == DataType.FLOAT16 ? 1024 : 1);
+            StepComputer.Result r = sc.compute(pixels, rows, tb, replicaType == DataType.FLOAT16 ? 1024 : 1);
             assertTrue(r.finite());
             lossOut[0] = r.loss();
             r.grads().forEach((k, g) -> out.put(k, g.toType(DataType.FLOAT64, false).toDoubleArray()));

@@ -58,7 +58,7 @@ class BenchTest {
         record Case(Method method, MakeLoss.Mode mode) {}
         for (Case c : List.of(new Case(Method.MAKE, MakeLoss.Mode.COMPAT), new Case(Method.MAKE, MakeLoss.Mode.INTENDED),
                 new Case(Method.CLIP, MakeLoss.Mode.COMPAT))) {
-            Path dir = tmp.resolve(c.method().id + "-" + c.mode());
+            Path dir = tmp.resolve(c.method().id() + "-" + c.mode());
             Fixture fx = Fixture.build(dir, cfg, c.method(), c.mode(), 6, 64, 3);
             for (String dt : List.of("float64", "float32")) {
                 Map<String, Object> kit = Worker.loss(fx, dt.equals("float64") ? DataType.FLOAT64 : DataType.FLOAT32);

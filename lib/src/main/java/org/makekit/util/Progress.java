@@ -1,4 +1,4 @@
-package org.makekit.report;
+package org.makekit.util;
 
 import java.io.PrintStream;
 import java.util.Locale;
@@ -17,6 +17,7 @@ public final class Progress implements AutoCloseable {
     private final long start = System.nanoTime();
     private final double intervalSeconds;
     private long done;
+    private long base;
     private long lastPrint;
     private String extra = "";
     private boolean closed;
@@ -40,6 +41,16 @@ public final class Progress implements AutoCloseable {
         return this;
     }
 
+    /**
+     * Starts the bar at {@code n} already done (a resumed run): the position shows them, the rate and
+     * the ETA count only the work done from here on.
+     */
+    public Progress resumeAt(long n) {
+        done = n;
+        base = n;
+        return this;
+    }
+
     public void step(long n) {
         done += n;
         long now = System.nanoTime();
@@ -54,7 +65,7 @@ public final class Progress implements AutoCloseable {
     /** Rate so far, units per second. */
     public double rate() {
         double secs = (System.nanoTime() - start) / 1e9;
-        return secs > 0 ? done / secs : 0;
+        return secs > 0 ? (done - base) / secs : 0;
     }
 
     public double elapsedSeconds() {

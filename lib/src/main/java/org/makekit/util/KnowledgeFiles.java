@@ -1,4 +1,4 @@
-package org.makekit.knowledge;
+package org.makekit.util;
 
 import com.google.gson.JsonObject;
 import java.io.IOException;
@@ -6,8 +6,8 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import org.makekit.util.Json;
-import org.makekit.util.KitException;
+
+
 
 /** The knowledge files shipped with the kit (org/makekit/knowledge/*.json), parsed once. */
 public final class KnowledgeFiles {
@@ -18,7 +18,7 @@ public final class KnowledgeFiles {
     /** A shipped JSON file by name, e.g. "zero-shot.json". Callers must not modify the result. */
     public static JsonObject json(String file) {
         return CACHE.computeIfAbsent(file, f -> {
-            try (InputStream in = KnowledgeFiles.class.getResourceAsStream(f)) {
+            try (InputStream in = KnowledgeFiles.class.getResourceAsStream("/org/makekit/knowledge/" + f)) {
                 if (in == null) throw new KitException("built-in knowledge file missing from the jar: " + f);
                 return Json.parse(new String(in.readAllBytes(), StandardCharsets.UTF_8)).getAsJsonObject();
             } catch (IOException e) {

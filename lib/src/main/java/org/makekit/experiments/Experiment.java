@@ -1,4 +1,4 @@
-package org.makekit.eval;
+package org.makekit.experiments;
 
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
@@ -17,6 +17,10 @@ import org.apache.commons.csv.CSVParser;
 import org.apache.commons.csv.CSVRecord;
 import org.makekit.data.TrainingRow;
 import org.makekit.data.TrainingTable;
+import org.makekit.eval.ConceptEval;
+import org.makekit.eval.Embedder;
+import org.makekit.eval.RetrievalEval;
+import org.makekit.eval.ZeroShotEval;
 import org.makekit.knowledge.ConceptLexicon;
 import org.makekit.model.ClipModel;
 import org.makekit.model.ModelConfig;
@@ -40,17 +44,17 @@ public final class Experiment {
 
     /** Trains {@code method} into {@code out/METHOD} unless a finished model is there; returns its weights. */
     public static Path train(TrainConfig base, Method method, Path out, boolean reuse) {
-        Path dir = out.resolve(method.id);
+        Path dir = out.resolve(method.id());
         Path model = dir.resolve("model.safetensors");
         if (reuse && Files.exists(model)) {
             System.err.println("reusing " + model);
             return model;
         }
         TrainConfig c = base.copy();
-        c.method = method.id;
+        c.method = method.id();
         c.out = dir.toString();
         c.evalSplit = "";
-        System.err.println("training " + method.id + " (" + method.description + ")");
+        System.err.println("training " + method.id() + " (" + method.description() + ")");
         boolean resume = org.makekit.train.Checkpoint.latest(dir) != null;
         long t0 = System.nanoTime();
         new Trainer(c, true).run(resume);
@@ -87,45 +91,51 @@ public final class Experiment {
     }
 
     /**
-     * Scores a model on the evaluation rows.
+     * What to score a model on.
      *
-     * @param conceptLabels labels by the image path as written in the concept CSV (null: no concept task)
+     * @param rows          the evaluation rows (labels for zero-shot, captions for retrieval)
+     * @param imageRoot     folder the rows' image paths are relative to
+     * @param conceptLabels concept labels by the image path as written in the concept CSV (null: no concept task)
      * @param conceptRoot   folder the concept CSV's image paths are relative to
+     * @param minPositive   concepts with fewer positives (or negatives) are reported and left out
+     * @param lexicon       the concept terms (the built-in dermatology lexicon, or a new domain's)
      */
-    public static Scores evaluate(String method, ModelConfig mc, Path weights, List<TrainingRow> rows, Path imageRoot,
-                                  Map<String, Map<String, Boolean>> conceptLabels, Path conceptRoot, int minPositive,
-                                  double trainSeconds) {
+    public record Task(List<TrainingRow> rows, Path imageRoot, Map<String, Map<String, Boolean>> conceptLabels,
+                       Path conceptRoot, int minPositive, ConceptLexicon lexicon) {}
+
+    /** Scores a model on a task: zero-shot (when rows have labels), concepts (when labels are given), retrieval. */
+    public static Scores evaluate(String method, ModelConfig mc, Path weights, Task task, double trainSeconds) {
         try (NDManager m = NDManager.newBaseManager()) {
             ClipModel model = ClipModel.load(mc, weights, m, DataType.FLOAT32);
             Tokenizer tok = Tokenizer.forConfig(mc);
+            List<TrainingRow> rows = task.rows();
             ZeroShotEval.Result zs = rows.stream().anyMatch(r -> !r.label().isEmpty())
-                    ? ZeroShotEval.run(model, tok, rows, imageRoot, ZeroShotEval.classesFor(rows), 64, 2) : null;
+                    ? ZeroShotEval.run(model, tok, rows, task.imageRoot(), ZeroShotEval.classesFor(rows), ZeroShotEval.templates(),
+                    64, 2, true) : null;
             Embedder emb = new Embedder(model, tok, 64);
-            List<Path> files = rows.stream().map(r -> imageRoot.resolve(r.filename()).normalize()).toList();
-            float[][] img = emb.images(files, false);
-            ConceptEval.Result ce = null;
-            if (conceptLabels != null) {
-                Map<String, boolean[]> labels = new LinkedHashMap<>();
-                for (int i = 0; i < files.size(); i++) {
-                    Path f = files.get(i);
-                    Map<String, Boolean> l = null;
-                    for (Map.Entry<String, Map<String, Boolean>> e : conceptLabels.entrySet()) {
-                        if (conceptRoot.resolve(e.getKey()).normalize().equals(f)) {
-                            l = e.getValue();
-                            break;
-                        }
-                    }
-                    if (l == null) throw new KitException("no concept labels for image " + f);
-                    for (Map.Entry<String, Boolean> c : l.entrySet()) {
-                        labels.computeIfAbsent(c.getKey(), k -> new boolean[files.size()])[i] = c.getValue();
-                    }
-                }
-                ce = ConceptEval.run(model, tok, ConceptLexicon.builtin(), img, labels, minPositive);
-            }
-            float[][] txt = emb.texts(rows.stream().map(r -> r.texts(0).get(0)).toList(), false);
+            List<Path> files = rows.stream().map(r -> task.imageRoot().resolve(r.filename()).normalize()).toList();
+            float[][] img = emb.images(files, true);
+            ConceptEval.Result ce = task.conceptLabels() == null ? null
+                    : ConceptEval.run(model, tok, task.lexicon(), img, conceptLabels(task, files), task.minPositive());
+            float[][] txt = emb.texts(rows.stream().map(r -> r.texts(0).get(0)).toList(), true);
             Map<String, Double> ret = RetrievalEval.run(img, txt, 256);
             return new Scores(method, zs, ce, ret, trainSeconds);
         }
+    }
+
+    /** Per concept, whether each image (in {@code files} order) shows it. */
+    private static Map<String, boolean[]> conceptLabels(Task task, List<Path> files) {
+        Map<Path, Map<String, Boolean>> byFile = new java.util.HashMap<>();
+        task.conceptLabels().forEach((k, v) -> byFile.put(task.conceptRoot().resolve(k).normalize(), v));
+        Map<String, boolean[]> labels = new LinkedHashMap<>();
+        for (int i = 0; i < files.size(); i++) {
+            Map<String, Boolean> l = byFile.get(files.get(i));
+            if (l == null) throw new KitException("no concept labels for image " + files.get(i));
+            for (Map.Entry<String, Boolean> c : l.entrySet()) {
+                labels.computeIfAbsent(c.getKey(), k -> new boolean[files.size()])[i] = c.getValue();
+            }
+        }
+        return labels;
     }
 
     /** Held-out rows of a training table. */

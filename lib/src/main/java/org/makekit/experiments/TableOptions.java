@@ -1,12 +1,19 @@
+package org.makekit.experiments;
+
 import java.nio.file.Path;
+import java.util.Locale;
 import org.makekit.data.SynthDerm;
-import org.makekit.eval.PaperTable;
+import org.makekit.knowledge.ConceptLexicon;
 import picocli.CommandLine.Option;
 
-/** Options shared by the table scripts (included with //SOURCES). */
+/**
+ * Options shared by the table scripts and the demo (a picocli mixin). Sizes that a script chooses
+ * ({@code --out}, {@code --steps}) are null unless given, so {@code demo --steps 300} trains 300
+ * steps although 300 is also table1's default.
+ */
 public class TableOptions {
-    @Option(names = "--out", description = "folder for models and tables, shared by table1-3 (default: ${DEFAULT-VALUE})")
-    Path out = Path.of("runs/tables");
+    @Option(names = "--out", description = "folder for models and tables, shared by table1-3 (default: runs/tables; demo: runs/demo)")
+    Path out;
     @Option(names = "--table", description = "a training table with label/split columns instead of SynthDerm")
     Path table;
     @Option(names = "--dataset", description = "a dataset by manifest instead of SynthDerm, e.g. ham10000 (with --local-dir)")
@@ -15,14 +22,16 @@ public class TableOptions {
     Path localDir;
     @Option(names = "--concepts", description = "concept labels CSV (image + 0/1 columns)")
     Path concepts;
-    @Option(names = "--data-name", description = "name of the data in the tables (default: ${DEFAULT-VALUE})")
-    String dataName = "SynthDerm";
+    @Option(names = "--concept-terms", description = "concept lexicon JSON {concept: [terms]} (default: the built-in dermatology one)")
+    Path conceptTerms;
+    @Option(names = "--data-name", description = "name of the data in the tables (default: SynthDerm, or the --dataset)")
+    String dataName;
     @Option(names = "--model", description = "model config (default: ${DEFAULT-VALUE})")
     String model = "tiny";
     @Option(names = "--mode", description = "MAKE indexing, compat or intended (default: ${DEFAULT-VALUE})")
     String mode = "compat";
-    @Option(names = "--steps", description = "training steps per model (default: ${DEFAULT-VALUE})")
-    long steps = 300;
+    @Option(names = "--steps", description = "training steps per model (default: 300; demo: 240)")
+    Long steps;
     @Option(names = "--batch-size", description = "(default: ${DEFAULT-VALUE})")
     int batchSize = 32;
     @Option(names = "--lr", description = "(default: ${DEFAULT-VALUE})")
@@ -38,25 +47,33 @@ public class TableOptions {
     @Option(names = "--retrain", description = "train again even if a model exists in --out")
     boolean retrain;
 
-    PaperTable.Setup setup() {
+    /** The experiment setup, with the calling script's own defaults for what the user did not give. */
+    public PaperTable.Setup setup(Path defaultOut, long defaultSteps) {
+        long n = steps != null ? steps : defaultSteps;
         PaperTable.Setup s = new PaperTable.Setup();
-        s.out = out;
+        s.out = out != null ? out : defaultOut;
         s.table = table;
         s.dataset = dataset;
         s.localDir = localDir;
         s.concepts = concepts;
-        s.dataName = dataset != null && dataName.equals("SynthDerm") ? dataset.toUpperCase(java.util.Locale.ROOT) : dataName;
+        s.dataName = dataName != null ? dataName : dataset != null ? dataset.toUpperCase(Locale.ROOT) : "SynthDerm";
         s.synth = new SynthDerm.Config(seed, synthTrain, synthVal, synthTest, 64);
         s.train.model = model;
         s.train.mode = mode;
-        s.train.steps = steps;
+        s.train.steps = n;
         s.train.batchSize = batchSize;
         s.train.lr = lr;
         s.train.seed = seed;
-        s.train.warmup = Math.min(50, Math.max(1, steps / 6));
-        s.train.checkpointEvery = (int) Math.max(1, Math.min(100, steps));
+        s.train.warmup = Math.min(50, Math.max(1, n / 6));
+        s.train.checkpointEvery = (int) Math.max(1, Math.min(100, n));
         s.reuse = !retrain;
         s.minPositives = minPositives;
+        if (conceptTerms != null) s.lexicon = ConceptLexicon.load(conceptTerms);
         return s;
+    }
+
+    /** The table scripts' setup: runs/tables, 300 steps per model. */
+    public PaperTable.Setup setup() {
+        return setup(Path.of("runs/tables"), 300);
     }
 }

@@ -1,4 +1,4 @@
-package org.makekit.report;
+package org.makekit.util;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -9,7 +9,6 @@ import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
 import org.knowm.xchart.XYSeries;
 import org.knowm.xchart.style.markers.SeriesMarkers;
-import org.makekit.util.KitException;
 
 /** Headless XChart figures written as PNG. */
 public final class Plots {

@@ -1,4 +1,4 @@
-package org.makekit.eval;
+package org.makekit.experiments;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -8,12 +8,10 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import org.makekit.data.Datasets;
-import org.makekit.data.ImageTextPairs;
 import org.makekit.data.SynthDerm;
 import org.makekit.data.TrainingRow;
-import org.makekit.data.TrainingTable;
-import org.makekit.knowledge.Augmenter;
-import org.makekit.knowledge.OntologyExtractor;
+import org.makekit.knowledge.ConceptLexicon;
+import org.makekit.knowledge.TrainingTables;
 import org.makekit.model.ModelConfig;
 import org.makekit.report.PaperNumbers;
 import org.makekit.report.TableWriter;
@@ -44,6 +42,7 @@ public final class PaperTable {
         public TrainConfig train = new TrainConfig();
         public boolean reuse = true;
         public int minPositives = 10;
+        public ConceptLexicon lexicon = ConceptLexicon.builtin(); // concept terms for the concept-annotation task
     }
 
     public static final List<Method> TABLE1 = List.of(Method.CLIP, Method.CLIP_AUGMENTED, Method.SIGLIP,
@@ -66,26 +65,16 @@ public final class PaperTable {
         if (s.table != null) {
             table = s.table;
             conceptCsv = s.concepts;
-            return table;
-        }
-        if (s.dataset != null && !s.dataset.equals("synthderm")) {
+        } else if (s.dataset != null && !s.dataset.equals("synthderm")) {
             Path pairsCsv = Datasets.pairs(s.dataset, s.localDir, s.out.resolve(s.dataset), s.synth);
-            table = s.out.resolve(s.dataset).resolve("train-table.csv");
-            if (!Files.exists(table)) {
-                var pairs = ImageTextPairs.read(pairsCsv, ImageTextPairs.Columns.defaults(), null, null, false);
-                TrainingTable.write(table, new Augmenter(OntologyExtractor.builtin()).augment(pairs.pairs(), 0).rows());
-            }
+            table = TrainingTables.fromPairs(pairsCsv, s.out.resolve(s.dataset).resolve("train-table.csv"), null);
             conceptCsv = s.concepts;
-            return table;
+        } else {
+            Path data = s.out.resolve("synthderm");
+            Datasets.ensureSynthDerm(data, s.synth);
+            table = TrainingTables.fromPairs(data.resolve("metadata.csv"), data.resolve("train-table.csv"), null);
+            conceptCsv = s.concepts != null ? s.concepts : data.resolve("concepts.csv");
         }
-        Path data = s.out.resolve("synthderm");
-        Datasets.ensureSynthDerm(data, s.synth);
-        table = data.resolve("train-table.csv");
-        if (!Files.exists(table)) {
-            var pairs = ImageTextPairs.read(data.resolve("metadata.csv"), ImageTextPairs.Columns.defaults(), null, null, false);
-            TrainingTable.write(table, new Augmenter(OntologyExtractor.builtin()).augment(pairs.pairs(), 0).rows());
-        }
-        conceptCsv = s.concepts != null ? s.concepts : data.resolve("concepts.csv");
         return table;
     }
 
@@ -98,27 +87,16 @@ public final class PaperTable {
             Path weights = Experiment.train(c, method, s.out, s.reuse);
             List<TrainingRow> rows = Experiment.split(table, s.evalSplit);
             var labels = conceptCsv != null && Files.exists(conceptCsv) ? Experiment.readConceptLabels(conceptCsv, "image") : null;
-            System.err.println("evaluating " + method.id + " on " + rows.size() + " '" + s.evalSplit + "' images");
-            return Experiment.evaluate(method.id, ModelConfig.load(c.model), weights, rows, table.toAbsolutePath().getParent(),
-                    labels, conceptCsv == null ? null : conceptCsv.toAbsolutePath().getParent(), s.minPositives,
-                    Experiment.trainSeconds(weights));
+            System.err.println("evaluating " + method.id() + " on " + rows.size() + " '" + s.evalSplit + "' images");
+            Experiment.Task task = new Experiment.Task(rows, table.toAbsolutePath().getParent(), labels,
+                    conceptCsv == null ? null : conceptCsv.toAbsolutePath().getParent(), s.minPositives, s.lexicon);
+            return Experiment.evaluate(method.id(), ModelConfig.load(c.model), weights, task, Experiment.trainSeconds(weights));
         });
     }
 
+    /** The "Pretrain data" cell: the data's name, with the paper's dagger for knowledge-augmented data. */
     static String data(Method m, String name) {
-        return switch (m) {
-            case CLIP, SIGLIP -> name;
-            default -> name + "†";
-        };
-    }
-
-    static String label(Method m) {
-        return switch (m) {
-            case CLIP, CLIP_AUGMENTED -> "CLIP";
-            case SIGLIP, SIGLIP_AUGMENTED -> "SigLIP";
-            case MAKE -> "MAKE";
-            default -> m.id;
-        };
+        return m.knowledgeData() ? name + "†" : name;
     }
 
     /** Table 1: zero-shot disease classification (accuracy) and concept annotation (mean AUROC). */
@@ -130,7 +108,7 @@ public final class PaperTable {
         DoubleColumn secs = DoubleColumn.create("train s");
         for (Method m : methods) {
             Experiment.Scores sc = scores(m);
-            method.append(label(m));
+            method.append(m.paperLabel());
             data.append(data(m, s.dataName));
             acc.append(sc.zeroShot() == null ? Double.NaN : round(sc.zeroShot().top1()));
             auc.append(sc.concepts() == null ? Double.NaN : round(sc.concepts().mean()));
@@ -151,7 +129,7 @@ public final class PaperTable {
         for (String k : PaperNumbers.TABLE2_COLUMNS) cols.add(DoubleColumn.create(k));
         for (Method m : methods) {
             Experiment.Scores sc = scores(m);
-            method.append(label(m));
+            method.append(m.paperLabel());
             data.append(data(m, s.dataName));
             double sum = 0;
             for (int i = 0; i < keys.length; i++) {
@@ -167,25 +145,27 @@ public final class PaperTable {
         return t;
     }
 
-    /** Table 3: the ablation; accuracy as in the paper, plus concept AUROC. */
+    /** Table 3: the ablation, one tick-mark column per mark the methods declare; accuracy as in the paper, plus concept AUROC. */
     public Table table3(List<Method> methods) {
-        StringColumn mkcl = StringColumn.create("mkcl");
-        StringColumn slra = StringColumn.create("slra");
-        StringColumn dkw = StringColumn.create("dkw");
+        Table t = Table.create("Table 3 (miniature): ablation on " + s.dataName + " (# = knowledge set only)");
+        List<String> markColumns = new ArrayList<>();
+        for (String c : List.of("mkcl", "slra", "dkw")) markColumns.add(c); // the paper's order first
+        for (Method m : methods) for (String c : new java.util.TreeSet<>(m.marks().keySet())) if (!markColumns.contains(c)) markColumns.add(c);
+        for (String c : markColumns) {
+            StringColumn col = StringColumn.create(c);
+            for (Method m : methods) col.append(m.marks().getOrDefault(c, ""));
+            t.addColumns(col);
+        }
         StringColumn id = StringColumn.create("method");
         DoubleColumn acc = DoubleColumn.create(s.dataName + " ACC");
         DoubleColumn auc = DoubleColumn.create(s.dataName + " concept AUROC");
         for (Method m : methods) {
             Experiment.Scores sc = scores(m);
-            mkcl.append(m == Method.MKCL_KNOWLEDGE ? "✓#" : m.isMake() ? "✓" : "");
-            slra.append(m == Method.MKCL_SLRA || m == Method.MAKE ? "✓" : "");
-            dkw.append(m == Method.MAKE ? "✓" : "");
-            id.append(m.id);
+            id.append(m.id());
             acc.append(sc.zeroShot() == null ? Double.NaN : round(sc.zeroShot().top1()));
             auc.append(sc.concepts() == null ? Double.NaN : round(sc.concepts().mean()));
         }
-        Table t = Table.create("Table 3 (miniature): ablation on " + s.dataName + " (# = knowledge set only)");
-        t.addColumns(mkcl, slra, dkw, id, acc, auc);
+        t.addColumns(id, acc, auc);
         return t;
     }
 

@@ -1,0 +1,102 @@
+package org.makekit.experiments;
+
+import java.nio.file.Path;
+import org.makekit.train.Method;
+import org.makekit.train.TrainConfig;
+import org.makekit.util.KitException;
+import picocli.CommandLine.Option;
+
+/**
+ * The {@code pretrain} script's options (a picocli mixin). Every training option is null unless
+ * given, so a preset keeps its values unless the user overrides them: {@code --preset paper --model
+ * tiny} trains tiny, and giving an option its default value is still an override.
+ */
+public class PretrainOptions {
+    @Option(names = "--method", description = "what to train (default: make)") String method;
+    @Option(names = "--list-methods", description = "list the registered methods and exit") boolean listMethods;
+    @Option(names = "--mode", description = "MAKE indexing: compat (released code) or intended (paper) (default: compat)") String mode;
+    @Option(names = "--model", description = "model config (default: tiny; ViT-B-16 with --preset paper)") String model;
+    @Option(names = "--init", description = "OpenCLIP-named safetensors to start from") Path init;
+    @Option(names = "--table", description = "training table (official columns; see augment)") Path table;
+    @Option(names = "--image-root", description = "folder the table's filenames are relative to (default: the table's folder)") Path imageRoot;
+    @Option(names = "--train-split", description = "rows used for training (default: train)") String trainSplit;
+    @Option(names = "--eval-split", description = "rows for the final zero-shot check, '' to skip (default: test)") String evalSplit;
+    @Option(names = "--out", description = "run folder (default: ${DEFAULT-VALUE})") Path out = Path.of("runs/pretrain");
+    @Option(names = "--resume", description = "continue from the latest checkpoint in --out") boolean resume;
+    @Option(names = "--preset", description = "demo (small CPU defaults) or paper (the official recipe) (default: ${DEFAULT-VALUE})") String preset = "demo";
+    @Option(names = "--epochs") Integer epochs;
+    @Option(names = "--steps", description = "total steps (overrides --epochs)") Long steps;
+    @Option(names = "--batch-size") Integer batchSize;
+    @Option(names = "--micro-batch", description = "images per forward pass; smaller than the batch = exact gradient caching") Integer microBatch;
+    @Option(names = "--lr") Double lr;
+    @Option(names = "--weight-decay") Double weightDecay;
+    @Option(names = "--warmup") Long warmup;
+    @Option(names = "--seed") Long seed;
+    @Option(names = "--workers", description = "image loading threads") Integer workers;
+    @Option(names = "--checkpoint-every", description = "steps between checkpoints") Integer checkpointEvery;
+    @Option(names = "--slra-sigma", description = "SLRA's patch-similarity gate (default: 0.0, as the official training)") Double slraSigma;
+    @Option(names = "--device", description = "cpu, gpu, or gpu:0,1,... (default: cpu)") String device;
+    @Option(names = "--precision", description = "fp32 or fp16 (GPU) (default: from the preset)") String precision;
+    @Option(names = "--synth-train", description = "SynthDerm sizes when no --table") int synthTrain = 2400;
+    @Option(names = "--synth-val") int synthVal = 300;
+    @Option(names = "--synth-test") int synthTest = 600;
+
+    /** The preset's config with every option the user gave on top (an option not given is null and changes nothing). */
+    public TrainConfig config() {
+        TrainConfig c = switch (preset) {
+            case "demo" -> new TrainConfig();
+            case "paper" -> TrainConfig.paper();
+            default -> throw new KitException("--preset '" + preset + "': expected demo or paper");
+        };
+        if (method != null) c.method = Method.parse(method).id();
+        if (mode != null) c.mode = mode;
+        if (model != null) c.model = model;
+        if (init != null) c.init = init.toString();
+        if (imageRoot != null) c.imageRoot = imageRoot.toString();
+        if (trainSplit != null) c.trainSplit = trainSplit;
+        if (evalSplit != null) c.evalSplit = evalSplit;
+        if (device != null) c.device = device;
+        if (epochs != null) c.epochs = epochs;
+        if (steps != null) c.steps = steps;
+        if (batchSize != null) c.batchSize = batchSize;
+        if (microBatch != null) c.microBatch = microBatch;
+        if (lr != null) c.lr = lr;
+        if (weightDecay != null) c.weightDecay = weightDecay;
+        if (warmup != null) c.warmup = warmup;
+        if (seed != null) c.seed = seed;
+        if (workers != null) c.workers = workers;
+        if (checkpointEvery != null) c.checkpointEvery = checkpointEvery;
+        if (slraSigma != null) c.slraSigma = slraSigma;
+        if (precision != null) c.precision = precision;
+        c.out = out.toString();
+        return c;
+    }
+
+    public Path out() {
+        return out;
+    }
+
+    public Path table() {
+        return table;
+    }
+
+    public boolean resume() {
+        return resume;
+    }
+
+    public boolean listMethods() {
+        return listMethods;
+    }
+
+    public int synthTrain() {
+        return synthTrain;
+    }
+
+    public int synthVal() {
+        return synthVal;
+    }
+
+    public int synthTest() {
+        return synthTest;
+    }
+}

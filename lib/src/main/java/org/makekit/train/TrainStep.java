@@ -1,0 +1,82 @@
+package org.makekit.train;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
+import java.util.List;
+import java.util.Map;
+import org.makekit.data.TrainingRow;
+import org.makekit.model.ClipModel;
+
+/**
+ * One optimisation step, exactly as the trainer takes it: loss and gradients (gradient caching,
+ * replicas, fp16 as the {@link StepComputer} is set up), the loss scaler's verdict, AdamW on the
+ * float32 master weights, the logit-scale clamp, and the copy back into the replicas. A step with a
+ * non-finite gradient or loss changes nothing. The trainer and the benchmark both call this.
+ */
+public final class TrainStep {
+    private final ClipModel master;
+    private final List<ClipModel> replicas;
+    private final StepComputer computer;
+    private final AdamW optimizer;
+    private final LossScaler scaler;
+
+    /** What a step did: the computed result, whether it was applied, and exp(logit_scale) after it. */
+    public record Outcome(StepComputer.Result result, boolean applied, double logitScale) {
+        public double loss() {
+            return result.loss();
+        }
+    }
+
+    public TrainStep(ClipModel master, List<ClipModel> replicas, StepComputer computer, AdamW optimizer, LossScaler scaler) {
+        this.master = master;
+        this.replicas = replicas;
+        this.computer = computer;
+        this.optimizer = optimizer;
+        this.scaler = scaler;
+    }
+
+    public StepComputer computer() {
+        return computer;
+    }
+
+    public AdamW optimizer() {
+        return optimizer;
+    }
+
+    public LossScaler scaler() {
+        return scaler;
+    }
+
+    /** A step on a batch of rows, their texts laid out as the method says (K sub-sentences). */
+    public Outcome run(float[] pixels, List<TrainingRow> rows, int k, double lr) {
+        return run(pixels, rows, TextBatch.of(rows, computer.method().layout(), k), lr);
+    }
+
+    /** A step with a prepared text batch. Host values only leave the step's scope. */
+    public Outcome run(float[] pixels, List<TrainingRow> rows, TextBatch texts, double lr) {
+        try (NDScope scope = new NDScope()) {
+            StepComputer.Result r = computer.compute(pixels, rows, texts, scaler.scale());
+            boolean applied = scaler.update(r.finite());
+            if (applied) {
+                optimizer.step(r.grads(), lr);
+                master.clampLogitScale();
+                syncReplicas();
+            }
+            double logitScale = master.param("logit_scale").exp().toType(DataType.FLOAT64, false).getDouble();
+            return new Outcome(r, applied, logitScale);
+        }
+    }
+
+    /** Copies the master weights into every replica that does not share them (after an update or a restore). */
+    public void syncReplicas() {
+        for (ClipModel r : replicas) {
+            if (r == master) continue;
+            for (Map.Entry<String, NDArray> e : master.parameters().entrySet()) {
+                NDArray dst = r.parameters().get(e.getKey());
+                dst.set(new NDIndex("..."), e.getValue().toDevice(dst.getDevice(), false).toType(dst.getDataType(), false));
+            }
+        }
+    }
+}

@@ -1,0 +1,76 @@
+package org.makekit.experiments;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.makekit.train.TrainConfig;
+import org.makekit.util.KitException;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+
+/** Command-line options are null unless given: a preset or a script's own default is never mistaken for a user's choice. */
+class OptionsTest {
+    @Command(name = "pretrain")
+    static class Pretrain {
+        @Mixin PretrainOptions o;
+    }
+
+    @Command(name = "tables")
+    static class Tables {
+        @Mixin TableOptions o;
+    }
+
+    static TrainConfig pretrain(String... args) {
+        Pretrain p = new Pretrain();
+        new CommandLine(p).parseArgs(args);
+        return p.o.config();
+    }
+
+    @Test
+    void paperPresetWithTinyModelTrainsTiny() {
+        TrainConfig c = pretrain("--preset", "paper", "--model", "tiny", "--steps", "1");
+        assertEquals("tiny", c.model);
+        assertEquals(1, c.steps);
+        assertEquals(2048, c.batchSize, "the rest of the paper recipe stays");
+        assertEquals("fp16", c.precision);
+        assertEquals("ViT-B-16", pretrain("--preset", "paper").model);
+        assertEquals("tiny", pretrain().model);
+        assertEquals("ViT-B-16", pretrain("--model", "ViT-B-16").model);
+    }
+
+    @Test
+    void givenOptionsOverrideThePresetEvenAtTheDemoDefault() {
+        TrainConfig c = pretrain("--preset", "paper", "--lr", "5e-4", "--batch-size", "32", "--eval-split", "", "--method", "CLIP",
+                "--slra-sigma", "0.1");
+        assertEquals(5e-4, c.lr);
+        assertEquals(32, c.batchSize);
+        assertEquals("", c.evalSplit, "an empty --eval-split skips the zero-shot check");
+        assertEquals("clip", c.method);
+        assertEquals(0.1, c.slraSigma);
+        assertThrows(KitException.class, () -> pretrain("--method", "nope"));
+        assertThrows(KitException.class, () -> pretrain("--preset", "huge"));
+    }
+
+    @Test
+    void demoStepsAreTheUsersWhenGiven() {
+        Tables t = new Tables();
+        new CommandLine(t).parseArgs("--steps", "300");
+        PaperTable.Setup demo = t.o.setup(Path.of("runs/demo"), 240);
+        assertEquals(300, demo.train.steps, "demo --steps 300 trains 300 steps");
+        assertEquals(Path.of("runs/demo"), demo.out);
+        Tables none = new Tables();
+        new CommandLine(none).parseArgs();
+        assertEquals(240, none.o.setup(Path.of("runs/demo"), 240).train.steps);
+        assertEquals(300, none.o.setup().train.steps);
+        Tables out = new Tables();
+        new CommandLine(out).parseArgs("--out", "runs/tables", "--dataset", "ham10000");
+        PaperTable.Setup s = out.o.setup(Path.of("runs/demo"), 240);
+        assertEquals(Path.of("runs/tables"), s.out, "an --out equal to another script's default is still the user's");
+        assertEquals("HAM10000", s.dataName);
+        assertTrue(s.lexicon.terms().size() > 10, "the built-in concept lexicon by default");
+    }
+}

@@ -1,0 +1,38 @@
+// MAKE-kit notebook setup, loaded by every notebook with `%load setup.jsh` (one place, d2l-java style).
+// The library comes from your local Maven repository, where `./kit setup` (or `./kit demo`) installs it.
+%maven org.makekit:make-kit:0.1.0-SNAPSHOT
+import java.nio.file.*;
+import java.util.*;
+import org.makekit.data.*;
+import org.makekit.knowledge.*;
+import org.makekit.text.*;
+import org.makekit.train.*;
+import org.makekit.eval.*;
+import org.makekit.experiments.*;
+import org.makekit.report.*;
+import org.makekit.util.*;
+import org.knowm.xchart.*;
+
+// Knobs read from the environment: CI runs the notebooks tiny; unset, you get the full sizes.
+int env(String k, int d) { return Integer.parseInt(System.getenv().getOrDefault(k, String.valueOf(d))); }
+int STEPS = env("MAKEKIT_NB_STEPS", 300);            // training steps per model
+int SYNTH_TRAIN = env("MAKEKIT_NB_SYNTH_TRAIN", 2400), SYNTH_VAL = env("MAKEKIT_NB_SYNTH_VAL", 300),
+    SYNTH_TEST = env("MAKEKIT_NB_SYNTH_TEST", 600);  // SynthDerm sizes
+int BATCH = env("MAKEKIT_NB_BATCH", 32);
+int MIN_POSITIVES = env("MAKEKIT_NB_MIN_POSITIVES", 10);
+Path ROOT = Path.of(System.getenv().getOrDefault("MAKEKIT_ROOT", "..")).toAbsolutePath().normalize();
+Path RUNS = ROOT.resolve(System.getenv().getOrDefault("MAKEKIT_NB_RUNS", "runs/notebooks"));
+System.out.println(String.format("steps %d, SynthDerm %d/%d/%d, batch %d, outputs in %s", STEPS, SYNTH_TRAIN, SYNTH_VAL, SYNTH_TEST, BATCH, RUNS));
+
+/** The table experiments' setup at the notebook's sizes (notebooks 03-05 share one folder: models train once). */
+PaperTable.Setup tableSetup() {
+    PaperTable.Setup s = new PaperTable.Setup();
+    s.out = RUNS.resolve("tables");
+    s.synth = new SynthDerm.Config(0, SYNTH_TRAIN, SYNTH_VAL, SYNTH_TEST, 64);
+    s.train.steps = STEPS;
+    s.train.batchSize = BATCH;
+    s.train.warmup = Math.min(50, Math.max(1, STEPS / 6));
+    s.train.checkpointEvery = Math.max(1, Math.min(100, STEPS));
+    s.minPositives = MIN_POSITIVES;
+    return s;
+}
