@@ -20,7 +20,9 @@ import tech.tablesaw.api.Table;
                 "model FLOP/s against a matmul peak measured in the same run; optionally the data loader and",
                 "memory over a long run. Each measurement runs in a fresh process; kit and twin alternate.",
                 "The twin needs PyTorch: on Debian 'apt-get install python3-torch libopenblas0-pthread'",
-                "(without OpenBLAS Debian's torch uses a reference BLAS and its figures mean nothing)."})
+                "(without OpenBLAS Debian's torch uses a reference BLAS and its figures mean nothing).",
+                "Every kit process of a fixture must report the same losses bit for bit (CPU training is",
+                "deterministic): a difference or a NaN is a correctness failure, shown in the table, exit 3."})
 class bench implements Callable<Integer> {
     @Option(names = "--configs", split = ",", description = "model configs (default: ${DEFAULT-VALUE})")
     List<String> configs = List.of("tiny", "ViT-B-16");
@@ -70,6 +72,14 @@ class bench implements Callable<Integer> {
     @Option(names = "--out", description = "output folder (default: ${DEFAULT-VALUE})")
     Path out = Path.of("runs/bench");
 
+    @Option(names = "--repeat", description = "instead of measuring: run each config's training step in N fresh processes and "
+            + "count how many give the reference losses (a correctness check)")
+    int repeat;
+
+    @Option(names = "--corrupt-round", description = "fault injection: in this round (or repeat run) one gradient element is "
+            + "perturbed, to check that the determinism sentinel catches it (default: none)")
+    int corruptRound;
+
     public static void main(String... args) {
         Cli.main(new bench(), args);
     }
@@ -78,11 +88,16 @@ class bench implements Callable<Integer> {
     public Integer call() {
         Path tw = twin != null ? twin : SharedPaths.repoRoot().resolve("bench/twin.py");
         Bench b = new Bench(new Bench.Options(configs, batch, vitBatch, rounds, warmup, steps, embedBatches, threads, python,
-                tw, out.toAbsolutePath(), stabilitySteps, loaderImages, method, mode, javaXmx));
-        b.run();
+                tw, out.toAbsolutePath(), stabilitySteps, loaderImages, method, mode, javaXmx, corruptRound));
+        if (repeat > 0) b.repeat(repeat);
+        else b.run();
         Table t = b.table();
         System.out.println(t.printAll());
         b.write(t);
+        if (!b.failures().isEmpty()) {
+            System.out.println("CORRECTNESS FAILURE: " + String.join("; ", b.failures()));
+            return 3;
+        }
         return 0;
     }
 }

@@ -37,7 +37,7 @@ public final class Bench {
     /** What to run. */
     public record Options(List<String> configs, int batch, int vitBatch, int rounds, int warmup, int steps,
                           int embedBatches, int threads, String python, Path twin, Path out, int stabilitySteps,
-                          int loaderImages, String method, String mode, String javaXmx) {}
+                          int loaderImages, String method, String mode, String javaXmx, int corruptRound) {}
 
     /** One row of the results table. */
     public record Row(String config, String measure, String unit, double kit, double twin, double twinLean,
@@ -49,6 +49,8 @@ public final class Bench {
 
     private final Options o;
     private final List<Row> rows = new ArrayList<>();
+    /** Correctness failures (a loss sequence that differs between processes, or a non-finite loss). */
+    private final List<String> failures = new ArrayList<>();
     private final boolean haveTwin;
 
     public Bench(Options o) {
@@ -99,7 +101,8 @@ public final class Bench {
             System.err.printf(Locale.ROOT, "bench: %s round %d/%d (%s first)%n", cfg.name(), r + 1, o.rounds(), kitFirst ? "kit" : "twin");
             for (int side = 0; side < 2; side++) {
                 if ((side == 0) == kitFirst) {
-                    kitTrain.add(java("train", dir.toString(), "" + warm, "" + steps));
+                    kitTrain.add(r + 1 == o.corruptRound() ? java(corrupt(1), "train", dir.toString(), "" + warm, "" + steps)
+                            : java("train", dir.toString(), "" + warm, "" + steps));
                     kitEmbed.add(java("embed", dir.toString(), "" + o.embedBatches()));
                 } else if (haveTwin) {
                     twinTrain.add(python("train", "--fixture", dir.toString(), "--warmup", "" + warm, "--steps", "" + steps, "--text", "official"));
@@ -109,6 +112,7 @@ public final class Bench {
             }
         }
         String name = cfg.name() + " b" + batch;
+        sentinel(name, kitTrain);
         double kStep = median(kitTrain, "step_s");
         double tStep = median(twinTrain, "step_s");
         double lStep = median(twinLean, "step_s");
@@ -135,6 +139,84 @@ public final class Bench {
         }
         if (o.loaderImages() > 0) loader(cfg, name, batch / kStep);
         if (o.stabilitySteps() > 0 && !big) stability(dir, name);
+    }
+
+    /**
+     * The determinism sentinel. On CPU the kit is bit-reproducible, so every measuring process of one
+     * fixture must report the same loss sequence; a difference or a non-finite loss means memory read
+     * after it was freed (or before it was written), and the speed measured for it means nothing.
+     */
+    private void sentinel(String name, List<JsonObject> kitTrain) {
+        String verdict = determinism(kitTrain.stream().map(r -> losses(r)).toList());
+        rows.add(new Row(name, "determinism: kit loss sequences", "processes", kitTrain.size(), Double.NaN, Double.NaN,
+                verdict == null ? "ok: bit-identical, all finite" : "FAIL: " + verdict));
+        if (verdict != null) failures.add(name + ": " + verdict);
+    }
+
+    static List<Double> losses(JsonObject run) {
+        List<Double> l = new ArrayList<>();
+        for (JsonElement e : run.getAsJsonArray("losses")) l.add(e.getAsDouble());
+        return l;
+    }
+
+    /** Null when every sequence equals the first bit for bit and all values are finite; else what differs. */
+    public static String determinism(List<List<Double>> runs) {
+        for (int i = 0; i < runs.size(); i++) {
+            for (int s = 0; s < runs.get(i).size(); s++) {
+                if (!Double.isFinite(runs.get(i).get(s))) return "process " + (i + 1) + " step " + (s + 1) + " loss " + runs.get(i).get(s);
+            }
+        }
+        for (int i = 1; i < runs.size(); i++) {
+            List<Double> a = runs.get(0);
+            List<Double> b = runs.get(i);
+            if (a.size() != b.size()) return "process " + (i + 1) + " ran " + b.size() + " steps, process 1 ran " + a.size();
+            for (int s = 0; s < a.size(); s++) {
+                if (Double.doubleToLongBits(a.get(s)) != Double.doubleToLongBits(b.get(s))) {
+                    return String.format(Locale.ROOT, "process %d step %d loss %.17g, process 1 %.17g", i + 1, s + 1, b.get(s), a.get(s));
+                }
+            }
+        }
+        return null;
+    }
+
+    /** Correctness failures found so far (the bench script exits non-zero when there are any). */
+    public List<String> failures() {
+        return failures;
+    }
+
+    /**
+     * The repeat check: one fixture's training (1 warm-up + 2 steps) in {@code n} fresh processes per
+     * config; counts the runs whose losses equal the first run's bit for bit, the ones that differ and
+     * the ones with a non-finite loss. A fault that comes and goes is then measured, not guessed.
+     */
+    public List<Row> repeat(int n) {
+        for (String c : o.configs()) {
+            ModelConfig cfg = ModelConfig.load(c);
+            int batch = cfg.vision().width() >= 512 ? o.vitBatch() : o.batch();
+            Method method = Method.parse(o.method());
+            Path dir = o.out().resolve("fixture-" + cfg.name() + "-" + method.id() + "-b" + batch);
+            Fixture.build(dir, cfg, method, MakeLoss.Mode.parse(o.mode()), batch, 64, 0);
+            List<List<Double>> runs = new ArrayList<>();
+            int same = 0;
+            int differ = 0;
+            int nonFinite = 0;
+            for (int i = 0; i < n; i++) {
+                List<String> jvm = i + 1 == o.corruptRound() ? corrupt(1) : List.of();
+                List<Double> l = losses(java(jvm, "train", dir.toString(), "1", "2"));
+                runs.add(l);
+                String v = determinism(List.of(runs.get(0), l));
+                if (l.stream().anyMatch(x -> !Double.isFinite(x))) nonFinite++;
+                else if (v == null) same++;
+                else differ++;
+                System.err.printf(Locale.ROOT, "bench: repeat %s %d/%d: %s%s%n", cfg.name(), i + 1, n, l, v == null ? "" : "  <- " + v);
+            }
+            String name = cfg.name() + " b" + batch;
+            String note = String.format(Locale.ROOT, "%d of %d fresh processes gave the reference losses; %d differ, %d non-finite",
+                    same, n, differ, nonFinite);
+            rows.add(new Row(name, "repeat check (" + method.id() + " " + o.mode() + ")", "runs", same, Double.NaN, Double.NaN, note));
+            if (same != n) failures.add(name + ": " + note);
+        }
+        return rows;
     }
 
     private void loader(ModelConfig cfg, String name, double trainIps) {
@@ -217,8 +299,17 @@ public final class Bench {
     // ---- processes ----
 
     private JsonObject java(String... args) {
+        return java(List.of(), args);
+    }
+
+    private static List<String> corrupt(int step) {
+        return List.of("-D" + Worker.CORRUPT_PROPERTY + "=" + step);
+    }
+
+    private JsonObject java(List<String> jvmOptions, String... args) {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        cmd.addAll(jvmOptions);
         cmd.add("-Xmx" + o.javaXmx());
         cmd.add("-Dai.djl.offline=true");
         cmd.add("-Dai.djl.pytorch.num_threads=" + o.threads());

@@ -40,6 +40,14 @@ import org.makekit.util.Tensors;
 public final class Worker {
     private Worker() {}
 
+    /**
+     * Fault injection for the determinism sentinel: with {@code -Dmakekit.bench.corrupt=N} the worker
+     * replaces one gradient element g (visual.proj[0, 0]) by 1e-3 - g at training step N, which is what
+     * a use-after-free that leaves gradients finite but wrong looks like. (A small offset alone would
+     * not show: AdamW's first update is lr * sign(g) whatever the magnitude.)
+     */
+    public static final String CORRUPT_PROPERTY = "makekit.bench.corrupt";
+
     public static void main(String[] args) throws IOException {
         if (args.length == 0) throw new KitException("Worker: expected train|embed|loss|stability|peak");
         Map<String, Object> out = new LinkedHashMap<>();
@@ -81,6 +89,17 @@ public final class Worker {
             ClipModel model = trainable(fx, m, dt);
             TrainStep step = new TrainStep(model, List.of(model), stepComputer(fx, model),
                     new AdamW(model.parameters(), 0.9, 0.98, 1e-6, 0.1), LossScaler.none());
+            int corrupt = Integer.getInteger(CORRUPT_PROPERTY, 0);
+            int[] stepNo = {0};
+            if (corrupt > 0) {
+                step.gradientHook(g -> {
+                    if (++stepNo[0] != corrupt) return;
+                    NDArray x = g.get("visual.proj");
+                    double v = x.get("0, 0").toType(DataType.FLOAT64, false).getDouble();
+                    x.set(new ai.djl.ndarray.index.NDIndex("0, 0"), 1e-3 - v); // a sign flip: AdamW's first update is sign(g)
+                    System.err.println("worker: perturbed one gradient element at step " + corrupt + " (sentinel check)");
+                });
+            }
             TextBatch tb = fx.texts();
             List<Double> times = new ArrayList<>();
             List<Double> losses = new ArrayList<>();

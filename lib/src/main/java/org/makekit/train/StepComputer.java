@@ -120,30 +120,57 @@ public final class StepComputer {
             NDArray img = Features.l2normalize(f.global());
             NDArray pat = patches ? Features.l2normalize(f.patches()) : null;
             NDArray txtU = Features.l2normalize(TextEncoder.encodeAll(m, TextEncoder.plan(texts.unique(), tokenizer, textChunk)));
-            NDArray txt = Features.gatherRows(txtU, texts.rowToUnique());
-            v = objective.compute(new Objective.Inputs(img, pat, txt, texts.mask(), rows, master.get("logit_scale"),
-                    master.get(ClipModel.LOGIT_BIAS)));
-            gc.backward(lossScale == 1.0 ? v.loss() : Tensors.mul(v.loss(), lossScale));
+            v = lossAndBackward(gc, img, pat, Features.gatherRows(txtU, texts.rowToUnique()), texts, rows, lossScale);
         }
         return finish(v, lossScale, null);
     }
 
+    /** The objective on the features, and its backward (scaled for fp16) inside the caller's collector. */
+    private Objective.Value lossAndBackward(GradientCollector gc, NDArray img, NDArray pat, NDArray txt, TextBatch texts,
+                                           List<TrainingRow> rows, double lossScale) {
+        Objective.Value v = objective.compute(new Objective.Inputs(img, pat, txt, texts.mask(), rows, master.get("logit_scale"),
+                master.get(ClipModel.LOGIT_BIAS)));
+        gc.backward(lossScale == 1.0 ? v.loss() : Tensors.mul(v.loss(), lossScale));
+        return v;
+    }
+
+    /** Embeddings computed without a graph and gathered on the master device, as leaves that will hold their gradients. */
+    private record Leaves(NDArray image, NDArray patches, NDArray textSorted, long[] rowToSorted) {}
+
     private Result computeCached(float[] pixels, int batch, TextBatch texts, List<TrainingRow> rows, double lossScale) {
         boolean patches = method.needs(Method.Output.PATCHES);
-        ClipModel lead = replicas.get(0);
+        List<int[]> imageParts = imageParts(batch);
+        TextEncoder.Plan plan = TextEncoder.plan(texts.unique(), tokenizer,
+                microBatch > 0 ? Math.min(textChunk, Math.max(1, microBatch * 4)) : textChunk);
+        // (1) embeddings without a graph; (2) the loss on them and its gradient with respect to them.
+        Leaves l = embedWithoutGraph(pixels, imageParts, plan, texts, patches);
+        Objective.Value v;
+        try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+            v = lossAndBackward(gc, l.image(), l.patches(), Features.gatherRows(l.textSorted(), l.rowToSorted()), texts, rows,
+                    lossScale);
+        }
+        // (3) re-embed with a graph, back-propagating the cached gradients; (4) sum the replicas' gradients.
+        backpropImages(pixels, imageParts, l.image().getGradient(), patches ? l.patches().getGradient() : null);
+        backpropTexts(plan, l.textSorted().getGradient());
+        return finish(v, lossScale, shared ? null : summedReplicaGradients());
+    }
+
+    /** Image shards per replica, then micro-batches within a shard: {replica, from, n}. */
+    private List<int[]> imageParts(int batch) {
         int r = replicas.size();
-        // Image shards per replica, then micro-batches within a shard.
-        List<int[]> imageParts = new ArrayList<>(); // {replica, from, n}
+        List<int[]> parts = new ArrayList<>();
         for (int i = 0; i < r; i++) {
             int from = (int) ((long) batch * i / r);
             int to = (int) ((long) batch * (i + 1) / r);
             int mb = microBatch > 0 ? microBatch : Math.max(1, to - from);
-            for (int s = from; s < to; s += mb) imageParts.add(new int[] {i, s, Math.min(mb, to - s)});
+            for (int s = from; s < to; s += mb) parts.add(new int[] {i, s, Math.min(mb, to - s)});
         }
-        TextEncoder.Plan plan = TextEncoder.plan(texts.unique(), tokenizer,
-                microBatch > 0 ? Math.min(textChunk, Math.max(1, microBatch * 4)) : textChunk);
+        return parts;
+    }
+
+    private Leaves embedWithoutGraph(float[] pixels, List<int[]> imageParts, TextEncoder.Plan plan, TextBatch texts,
+                                     boolean patches) {
         NDArray masterScale = master.get("logit_scale");
-        // (1) embeddings without a graph, gathered on the master device in float32.
         NDList img = new NDList();
         NDList pat = new NDList();
         for (int[] p : imageParts) {
@@ -154,7 +181,7 @@ public final class StepComputer {
         }
         NDList txtParts = new NDList();
         for (int c = 0; c < plan.chunks().size(); c++) {
-            ClipModel m = replicas.get(c % r);
+            ClipModel m = replicas.get(c % replicas.size());
             txtParts.add(toMaster(Features.l2normalize(TextEncoder.encodeChunk(m, plan, plan.chunks().get(c))), masterScale));
         }
         NDArray imgL = NDArrays.concat(img, 0);
@@ -169,18 +196,10 @@ public final class StepComputer {
         for (int[] c : plan.chunks()) for (int i : c) uniqueToSorted[i] = pos++;
         long[] rowToSorted = new long[texts.rowToUnique().length];
         for (int i = 0; i < rowToSorted.length; i++) rowToSorted[i] = uniqueToSorted[(int) texts.rowToUnique()[i]];
-        // (2) the loss on the gathered embeddings, and its gradient with respect to them.
-        Objective.Value v;
-        try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-            NDArray txt = Features.gatherRows(txtSorted, rowToSorted);
-            v = objective.compute(new Objective.Inputs(imgL, patL, txt, texts.mask(), rows, masterScale,
-                    master.get(ClipModel.LOGIT_BIAS)));
-            gc.backward(lossScale == 1.0 ? v.loss() : Tensors.mul(v.loss(), lossScale));
-        }
-        NDArray dImg = imgL.getGradient();
-        NDArray dPat = patL != null ? patL.getGradient() : null;
-        NDArray dTxt = txtSorted.getGradient();
-        // (3) re-embed with a graph, back-propagating the cached gradients.
+        return new Leaves(imgL, patL, txtSorted, rowToSorted);
+    }
+
+    private void backpropImages(float[] pixels, List<int[]> imageParts, NDArray dImg, NDArray dPat) {
         int row = 0;
         for (int[] p : imageParts) {
             ClipModel m = replicas.get(p[0]);
@@ -188,14 +207,17 @@ public final class StepComputer {
                 ClipModel.ImageFeatures f = m.encodeImage(images(m, pixels, p[1], p[2]), null);
                 NDArray g = Features.l2normalize(f.global());
                 NDArray s = g.mul(slice(dImg, row, p[2], m)).sum();
-                if (patches) s = s.add(Features.l2normalize(f.patches()).mul(slice(dPat, row, p[2], m)).sum());
+                if (dPat != null) s = s.add(Features.l2normalize(f.patches()).mul(slice(dPat, row, p[2], m)).sum());
                 gc.backward(s);
             }
             row += p[2];
         }
+    }
+
+    private void backpropTexts(TextEncoder.Plan plan, NDArray dTxt) {
         int trow = 0;
         for (int c = 0; c < plan.chunks().size(); c++) {
-            ClipModel m = replicas.get(c % r);
+            ClipModel m = replicas.get(c % replicas.size());
             int[] chunk = plan.chunks().get(c);
             try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                 NDArray t = Features.l2normalize(TextEncoder.encodeChunk(m, plan, chunk));
@@ -203,23 +225,25 @@ public final class StepComputer {
             }
             trow += chunk.length;
         }
-        // (4) replicas' gradients summed into buffers for the master (a master array outside every
-        // graph has no .grad of its own: DJL hands out a fresh zero tensor for it).
-        Map<String, NDArray> grads = null;
-        if (!shared) {
-            grads = new LinkedHashMap<>();
-            for (Map.Entry<String, NDArray> e : master.entrySet()) {
-                // (DJL's stand-in zero gradient is float32 whatever the parameter's type)
-                NDArray acc = e.getValue().getGradient().toType(e.getValue().getDataType(), false).duplicate();
-                for (ClipModel m : replicas) {
-                    NDArray p = m.parameters().get(e.getKey());
-                    if (p == null || !p.hasGradient()) continue;
-                    acc.addi(p.getGradient().toDevice(acc.getDevice(), false).toType(acc.getDataType(), false));
-                }
-                grads.put(e.getKey(), acc);
+    }
+
+    /**
+     * The replicas' gradients summed into buffers for the master (a master array outside every graph
+     * has no .grad of its own: DJL hands out a fresh zero tensor for it).
+     */
+    private Map<String, NDArray> summedReplicaGradients() {
+        Map<String, NDArray> grads = new LinkedHashMap<>();
+        for (Map.Entry<String, NDArray> e : master.entrySet()) {
+            // (DJL's stand-in zero gradient is float32 whatever the parameter's type)
+            NDArray acc = e.getValue().getGradient().toType(e.getValue().getDataType(), false).duplicate();
+            for (ClipModel m : replicas) {
+                NDArray p = m.parameters().get(e.getKey());
+                if (p == null || !p.hasGradient()) continue;
+                acc.addi(p.getGradient().toDevice(acc.getDevice(), false).toType(acc.getDataType(), false));
             }
+            grads.put(e.getKey(), acc);
         }
-        return finish(v, lossScale, grads);
+        return grads;
     }
 
     private NDArray toMaster(NDArray x, NDArray like) {

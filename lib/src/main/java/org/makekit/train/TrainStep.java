@@ -21,6 +21,7 @@ public final class TrainStep {
     private final StepComputer computer;
     private final AdamW optimizer;
     private final LossScaler scaler;
+    private java.util.function.Consumer<Map<String, NDArray>> gradientHook;
 
     /** What a step did: the computed result, whether it was applied, and exp(logit_scale) after it. */
     public record Outcome(StepComputer.Result result, boolean applied, double logitScale) {
@@ -35,6 +36,15 @@ public final class TrainStep {
         this.computer = computer;
         this.optimizer = optimizer;
         this.scaler = scaler;
+    }
+
+    /**
+     * Sees (and may change) the master gradients of every finite step before the optimizer applies
+     * them; for fault injection (the benchmark's sentinel check) and later for clipping.
+     */
+    public TrainStep gradientHook(java.util.function.Consumer<Map<String, NDArray>> hook) {
+        this.gradientHook = hook;
+        return this;
     }
 
     public StepComputer computer() {
@@ -60,6 +70,7 @@ public final class TrainStep {
             StepComputer.Result r = computer.compute(pixels, rows, texts, scaler.scale());
             boolean applied = scaler.update(r.finite());
             if (applied) {
+                if (gradientHook != null) gradientHook.accept(r.grads());
                 optimizer.step(r.grads(), lr);
                 master.clampLogitScale();
                 syncReplicas();

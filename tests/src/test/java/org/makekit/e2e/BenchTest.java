@@ -122,6 +122,23 @@ class BenchTest {
         assertEquals(1.0, Double.parseDouble(loss.split(",")[5]), 1e-3, "same first loss: " + loss);
         assertTrue(lines.stream().anyMatch(l -> l.contains("data loader")), "loader row");
         assertTrue(lines.stream().anyMatch(l -> l.contains("RSS after")), "stability rows");
+        assertTrue(lines.stream().anyMatch(l -> l.contains("determinism") && l.contains("ok: bit-identical")), "sentinel row");
         assertTrue(Files.exists(tmp.resolve(csv.getFileName().toString().replace(".csv", ".md"))));
+    }
+
+    @Test
+    void theDeterminismSentinelFlagsACorruptedProcessAndPassesCleanOnes(@TempDir Path tmp) throws Exception {
+        List<String> common = List.of("--configs", "tiny", "--batch", "4", "--warmup", "1", "--steps", "1", "--embed-batches", "1",
+                "--loader-images", "0", "--python", "/nonexistent/python3", "--out", tmp.toString());
+        List<String> corrupted = new java.util.ArrayList<>(common);
+        corrupted.addAll(List.of("--rounds", "2", "--corrupt-round", "2"));
+        Run bad = Run.script("bench/main.java", 900, corrupted.toArray(new String[0]));
+        assertEquals(3, bad.exit, "a corrupted process is a correctness failure:\n" + bad.out);
+        assertTrue(bad.out.contains("CORRECTNESS FAILURE") && bad.out.contains("process 2 step 2"), bad.out);
+        List<String> repeat = new java.util.ArrayList<>(common);
+        repeat.addAll(List.of("--repeat", "3"));
+        Run clean = Run.script("bench/main.java", 900, repeat.toArray(new String[0]));
+        assertEquals(0, clean.exit, clean.out);
+        assertTrue(clean.out.contains("3 of 3 fresh processes gave the reference losses"), clean.out);
     }
 }

@@ -38,6 +38,22 @@ class PretrainScriptTest {
     }
 
     @Test
+    void paperPresetWithTheTinyModelAndAnEmptyEvalSplitThroughTheJBangWrapper(@TempDir Path tmp) throws Exception {
+        Path out = tmp.resolve("paper-tiny");
+        Run r = Run.script("pretrain", 600, "--preset", "paper", "--model", "tiny", "--steps", "1", "--batch-size", "4",
+                "--precision", "fp32", "--workers", "1", "--eval-split", "", "--synth-train", "8", "--synth-val", "0",
+                "--synth-test", "4", "--out", out.toString());
+        assertEquals(0, r.exit, r.out);
+        assertTrue(r.out.contains("model tiny") && r.out.contains("done: 1 steps"), r.out);
+        var cfg = org.makekit.util.Json.parse(Files.readString(out.resolve("config.json"))).getAsJsonObject();
+        assertEquals("tiny", cfg.get("model").getAsString(), "--model tiny wins over the paper preset's ViT-B-16");
+        assertEquals(1e-4, cfg.get("lr").getAsDouble(), "the rest of the paper recipe stays");
+        assertEquals("", cfg.get("evalSplit").getAsString(), "the empty argument arrives");
+        assertEquals(2, Files.readAllLines(out.resolve("metrics.csv")).size());
+        assertTrue(!Files.exists(out.resolve("zero-shot.json")), "--eval-split '' skips the zero-shot check");
+    }
+
+    @Test
     void killNineThenResumeContinuesFromTheLastWholeCheckpoint(@TempDir Path tmp) throws Exception {
         Path out = tmp.resolve("run");
         List<String> cmd = new ArrayList<>(List.of(Run.jbang(), Run.root().resolve("scripts/pretrain.java").toString()));
@@ -63,6 +79,14 @@ class PretrainScriptTest {
         Run r = Run.script("pretrain", 600, resume.toArray(new String[0]));
         assertEquals(0, r.exit, r.out);
         assertTrue(r.out.contains("done: 30 steps"), r.out);
+        // The resumed bar counts only this process's steps (it once showed 257400.3 step/s after a resume).
+        java.util.regex.Matcher rate = java.util.regex.Pattern.compile("([0-9.]+) step/s").matcher(r.out);
+        int rates = 0;
+        while (rate.find()) {
+            rates++;
+            assertTrue(Double.parseDouble(rate.group(1)) < 1000, "a transformer step takes far more than 1 ms: " + rate.group());
+        }
+        assertTrue(rates > 0, "the resumed run shows its progress:\n" + r.out);
         List<String> rows = Files.readAllLines(out.resolve("metrics.csv"));
         assertEquals(31, rows.size(), "header + one row per step, none twice");
         for (int i = 1; i <= 30; i++) assertTrue(rows.get(i).startsWith(i + ","), rows.get(i));
