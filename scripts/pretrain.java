@@ -8,7 +8,6 @@ import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.makekit.data.Datasets;
-import org.makekit.data.SynthDerm;
 import org.makekit.experiments.PretrainOptions;
 import org.makekit.experiments.Pretraining;
 import org.makekit.knowledge.TrainingTables;
@@ -35,22 +34,22 @@ public class pretrain implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (o.listMethods()) {
+        if (o.listMethods) {
             for (Method m : Method.all()) System.out.printf(Locale.ROOT, "%-18s %s%n", m.id(), m.description());
             return 0;
         }
         TrainConfig c = o.config();
-        Path table = o.table();
+        Path table = o.table;
         if (table == null) {
-            Path data = o.out().resolve("synthderm");
-            Datasets.ensureSynthDerm(data, new SynthDerm.Config(0, o.synthTrain(), o.synthVal(), o.synthTest(), 64));
+            Path data = o.out.resolve("synthderm");
+            Datasets.ensureSynthDerm(data, o.synth());
             table = TrainingTables.fromPairs(data.resolve("metadata.csv"), data.resolve("train-table.csv"), null);
         }
         c.table = table.toString();
         System.out.println("pretraining " + c.method + " (" + c.mode + ") on " + c.table + ", model " + c.model + ", batch "
                 + c.batchSize + (c.microBatch > 0 ? " (micro-batches of " + c.microBatch + ")" : "") + ", device " + c.device
                 + (c.steps > 0 ? ", " + c.steps + " steps" : ", " + c.epochs + " epochs"));
-        Pretraining.Result r = Pretraining.run(c, o.resume(), true);
+        Pretraining.Result r = Pretraining.run(c, o.resume, true);
         Trainer.Outcome t = r.training();
         System.out.printf(Locale.ROOT, "done: %d steps in %.1f s (%.1f images/s); loss %.4f -> %.4f%n", t.steps(), t.seconds(),
                 t.imagesPerSecond(), t.firstLoss(), t.lastLoss());
@@ -60,7 +59,7 @@ public class pretrain implements Callable<Integer> {
                     + "macro AUROC %.3f, balanced accuracy %.3f%n", c.evalSplit, z.n(), z.classes().size(), z.top1(), z.chance(),
                     z.top5(), z.macroAuroc(), z.balancedAccuracy());
         }
-        System.out.println("outputs in " + o.out() + ": metrics.csv, loss.png, checkpoints/, model.safetensors");
+        System.out.println("outputs in " + o.out + ": metrics.csv, loss.png, checkpoints/, model.safetensors");
         return 0;
     }
 }

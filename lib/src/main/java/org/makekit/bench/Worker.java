@@ -87,19 +87,17 @@ public final class Worker {
     static void train(Fixture fx, int warmup, int steps, int rssEvery, DataType dt, Map<String, Object> out) {
         try (NDManager m = NDManager.newBaseManager()) {
             ClipModel model = trainable(fx, m, dt);
-            TrainStep step = new TrainStep(model, List.of(model), stepComputer(fx, model),
+            TrainStep plain = new TrainStep(model, List.of(model), stepComputer(fx, model),
                     new AdamW(model.parameters(), 0.9, 0.98, 1e-6, 0.1), LossScaler.none());
             int corrupt = Integer.getInteger(CORRUPT_PROPERTY, 0);
             int[] stepNo = {0};
-            if (corrupt > 0) {
-                step.gradientHook(g -> {
+            TrainStep step = corrupt <= 0 ? plain : plain.withGradientHook(g -> {
                     if (++stepNo[0] != corrupt) return;
                     NDArray x = g.get("visual.proj");
                     double v = x.get("0, 0").toType(DataType.FLOAT64, false).getDouble();
                     x.set(new ai.djl.ndarray.index.NDIndex("0, 0"), 1e-3 - v); // a sign flip: AdamW's first update is sign(g)
                     System.err.println("worker: perturbed one gradient element at step " + corrupt + " (sentinel check)");
                 });
-            }
             TextBatch tb = fx.texts();
             List<Double> times = new ArrayList<>();
             List<Double> losses = new ArrayList<>();

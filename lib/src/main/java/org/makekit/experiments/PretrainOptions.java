@@ -1,6 +1,7 @@
 package org.makekit.experiments;
 
 import java.nio.file.Path;
+import org.makekit.data.SynthDerm;
 import org.makekit.train.Method;
 import org.makekit.train.TrainConfig;
 import org.makekit.util.KitException;
@@ -12,34 +13,34 @@ import picocli.CommandLine.Option;
  * tiny} trains tiny, and giving an option its default value is still an override.
  */
 public class PretrainOptions {
-    @Option(names = "--method", description = "what to train (default: make)") String method;
-    @Option(names = "--list-methods", description = "list the registered methods and exit") boolean listMethods;
-    @Option(names = "--mode", description = "MAKE indexing: compat (released code) or intended (paper) (default: compat)") String mode;
-    @Option(names = "--model", description = "model config (default: tiny; ViT-B-16 with --preset paper)") String model;
-    @Option(names = "--init", description = "OpenCLIP-named safetensors to start from") Path init;
-    @Option(names = "--table", description = "training table (official columns; see augment)") Path table;
-    @Option(names = "--image-root", description = "folder the table's filenames are relative to (default: the table's folder)") Path imageRoot;
-    @Option(names = "--train-split", description = "rows used for training (default: train)") String trainSplit;
-    @Option(names = "--eval-split", description = "rows for the final zero-shot check, '' to skip (default: test)") String evalSplit;
-    @Option(names = "--out", description = "run folder (default: ${DEFAULT-VALUE})") Path out = Path.of("runs/pretrain");
-    @Option(names = "--resume", description = "continue from the latest checkpoint in --out") boolean resume;
-    @Option(names = "--preset", description = "demo (small CPU defaults) or paper (the official recipe) (default: ${DEFAULT-VALUE})") String preset = "demo";
-    @Option(names = "--epochs") Integer epochs;
-    @Option(names = "--steps", description = "total steps (overrides --epochs)") Long steps;
-    @Option(names = "--batch-size") Integer batchSize;
-    @Option(names = "--micro-batch", description = "images per forward pass; smaller than the batch = exact gradient caching") Integer microBatch;
-    @Option(names = "--lr") Double lr;
-    @Option(names = "--weight-decay") Double weightDecay;
-    @Option(names = "--warmup") Long warmup;
-    @Option(names = "--seed") Long seed;
-    @Option(names = "--workers", description = "image loading threads") Integer workers;
-    @Option(names = "--checkpoint-every", description = "steps between checkpoints") Integer checkpointEvery;
-    @Option(names = "--slra-sigma", description = "SLRA's patch-similarity gate (default: 0.0, as the official training)") Double slraSigma;
-    @Option(names = "--device", description = "cpu, gpu, or gpu:0,1,... (default: cpu)") String device;
-    @Option(names = "--precision", description = "fp32 or fp16 (GPU) (default: from the preset)") String precision;
-    @Option(names = "--synth-train", description = "SynthDerm sizes when no --table") int synthTrain = 2400;
-    @Option(names = "--synth-val") int synthVal = 300;
-    @Option(names = "--synth-test") int synthTest = 600;
+    @Option(names = "--method", description = "what to train (default: make)") public String method;
+    @Option(names = "--list-methods", description = "list the registered methods and exit") public boolean listMethods;
+    @Option(names = "--mode", description = "MAKE indexing: compat (released code) or intended (paper) (default: compat)") public String mode;
+    @Option(names = "--model", description = "model config (default: tiny; ViT-B-16 with --preset paper)") public String model;
+    @Option(names = "--init", description = "OpenCLIP-named safetensors to start from") public Path init;
+    @Option(names = "--table", description = "training table (official columns; see augment)") public Path table;
+    @Option(names = "--image-root", description = "folder the table's filenames are relative to (default: the table's folder)") public Path imageRoot;
+    @Option(names = "--train-split", description = "rows used for training (default: train)") public String trainSplit;
+    @Option(names = "--eval-split", description = "rows for the final zero-shot check, '' to skip (default: test)") public String evalSplit;
+    @Option(names = "--out", description = "run folder (default: ${DEFAULT-VALUE})") public Path out = Path.of("runs/pretrain");
+    @Option(names = "--resume", description = "continue from the latest checkpoint in --out") public boolean resume;
+    @Option(names = "--preset", description = "demo (small CPU defaults) or paper (the official recipe) (default: ${DEFAULT-VALUE})") public String preset = "demo";
+    @Option(names = "--epochs") public Integer epochs;
+    @Option(names = "--steps", description = "total steps (overrides --epochs)") public Long steps;
+    @Option(names = "--batch-size") public Integer batchSize;
+    @Option(names = "--micro-batch", description = "images per forward pass; smaller than the batch = exact gradient caching") public Integer microBatch;
+    @Option(names = "--lr") public Double lr;
+    @Option(names = "--weight-decay") public Double weightDecay;
+    @Option(names = "--warmup") public Long warmup;
+    @Option(names = "--seed") public Long seed;
+    @Option(names = "--workers", description = "image loading threads") public Integer workers;
+    @Option(names = "--checkpoint-every", description = "steps between checkpoints") public Integer checkpointEvery;
+    @Option(names = "--slra-sigma", description = "SLRA's patch-similarity gate (default: 0.0, as the official training)") public Double slraSigma;
+    @Option(names = "--device", description = "cpu, gpu, or gpu:0,1,... (default: cpu)") public String device;
+    @Option(names = "--precision", description = "fp32 or fp16 (GPU) (default: from the preset)") public String precision;
+    @Option(names = "--synth-train", description = "SynthDerm sizes when no --table") public int synthTrain = 2400;
+    @Option(names = "--synth-val") public int synthVal = 300;
+    @Option(names = "--synth-test") public int synthTest = 600;
 
     /** The preset's config with every option the user gave on top (an option not given is null and changes nothing). */
     public TrainConfig config() {
@@ -72,31 +73,8 @@ public class PretrainOptions {
         return c;
     }
 
-    public Path out() {
-        return out;
-    }
-
-    public Path table() {
-        return table;
-    }
-
-    public boolean resume() {
-        return resume;
-    }
-
-    public boolean listMethods() {
-        return listMethods;
-    }
-
-    public int synthTrain() {
-        return synthTrain;
-    }
-
-    public int synthVal() {
-        return synthVal;
-    }
-
-    public int synthTest() {
-        return synthTest;
+    /** The SynthDerm sizes used when no --table is given. */
+    public SynthDerm.Config synth() {
+        return new SynthDerm.Config(0, synthTrain, synthVal, synthTest, 64);
     }
 }

@@ -6,6 +6,7 @@ import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 import org.makekit.data.TrainingRow;
 import org.makekit.model.ClipModel;
 
@@ -15,13 +16,8 @@ import org.makekit.model.ClipModel;
  * float32 master weights, the logit-scale clamp, and the copy back into the replicas. A step with a
  * non-finite gradient or loss changes nothing. The trainer and the benchmark both call this.
  */
-public final class TrainStep {
-    private final ClipModel master;
-    private final List<ClipModel> replicas;
-    private final StepComputer computer;
-    private final AdamW optimizer;
-    private final LossScaler scaler;
-    private java.util.function.Consumer<Map<String, NDArray>> gradientHook;
+public record TrainStep(ClipModel master, List<ClipModel> replicas, StepComputer computer, AdamW optimizer, LossScaler scaler,
+                        Consumer<Map<String, NDArray>> gradientHook) {
 
     /** What a step did: the computed result, whether it was applied, and exp(logit_scale) after it. */
     public record Outcome(StepComputer.Result result, boolean applied, double logitScale) {
@@ -31,32 +27,15 @@ public final class TrainStep {
     }
 
     public TrainStep(ClipModel master, List<ClipModel> replicas, StepComputer computer, AdamW optimizer, LossScaler scaler) {
-        this.master = master;
-        this.replicas = replicas;
-        this.computer = computer;
-        this.optimizer = optimizer;
-        this.scaler = scaler;
+        this(master, replicas, computer, optimizer, scaler, null);
     }
 
     /**
-     * Sees (and may change) the master gradients of every finite step before the optimizer applies
-     * them; for fault injection (the benchmark's sentinel check) and later for clipping.
+     * The same step with a hook that sees (and may change) the master gradients of every finite step
+     * before the optimizer applies them: fault injection for the benchmark's sentinel, later clipping.
      */
-    public TrainStep gradientHook(java.util.function.Consumer<Map<String, NDArray>> hook) {
-        this.gradientHook = hook;
-        return this;
-    }
-
-    public StepComputer computer() {
-        return computer;
-    }
-
-    public AdamW optimizer() {
-        return optimizer;
-    }
-
-    public LossScaler scaler() {
-        return scaler;
+    public TrainStep withGradientHook(Consumer<Map<String, NDArray>> hook) {
+        return new TrainStep(master, replicas, computer, optimizer, scaler, hook);
     }
 
     /** A step on a batch of rows, their texts laid out as the method says (K sub-sentences). */

@@ -63,34 +63,9 @@ public final class Trainer {
                           Path weights) {}
 
     /** A run between its steps: data, models, the step, the schedule and where it starts. */
-    public static final class Session implements AutoCloseable {
-        public final Method method;
-        public final Path out;
-        public final List<TrainingRow> rows;
-        public final ClipModel master;
-        public final TrainStep step;
-        final NDManager masterManager;
-        final List<NDManager> replicaManagers;
-        final BatchLoader loader;
-        public final long total;
-        public final long start;
-        final Schedule schedule;
-
-        Session(Method method, Path out, List<TrainingRow> rows, ClipModel master, TrainStep step, NDManager masterManager,
-                List<NDManager> replicaManagers, BatchLoader loader, long total, long start, Schedule schedule) {
-            this.method = method;
-            this.out = out;
-            this.rows = rows;
-            this.master = master;
-            this.step = step;
-            this.masterManager = masterManager;
-            this.replicaManagers = replicaManagers;
-            this.loader = loader;
-            this.total = total;
-            this.start = start;
-            this.schedule = schedule;
-        }
-
+    public record Session(Method method, Path out, List<TrainingRow> rows, ClipModel master, TrainStep step,
+                          NDManager masterManager, List<NDManager> replicaManagers, BatchLoader loader, long total, long start,
+                          Schedule schedule) implements AutoCloseable {
         @Override
         public void close() {
             loader.close();
@@ -212,39 +187,39 @@ public final class Trainer {
         long ran = 0;
         Iterator<BatchLoader.Batch> it = null;
         long itEpoch = -1;
-        long bpe = s.loader.batchesPerEpoch();
-        List<String> columns = MetricsLog.columns(s.step.computer().objective().partNames());
-        try (MetricsLog log = MetricsLog.open(s.out.resolve("metrics.csv"), columns, s.start);
-             Progress p = showProgress ? new Progress("pretrain " + s.method.id(), s.total, "step").resumeAt(s.start) : null) {
-            for (long step = s.start; step < s.total; step++) {
+        long bpe = s.loader().batchesPerEpoch();
+        List<String> columns = MetricsLog.columns(s.step().computer().objective().partNames());
+        try (MetricsLog log = MetricsLog.open(s.out().resolve("metrics.csv"), columns, s.start());
+             Progress p = showProgress ? new Progress("pretrain " + s.method().id(), s.total(), "step").resumeAt(s.start()) : null) {
+            for (long step = s.start(); step < s.total(); step++) {
                 long epoch = step / bpe;
                 if (it == null || itEpoch != epoch) {
-                    it = s.loader.epoch((int) epoch, (int) (step % bpe));
+                    it = s.loader().epoch((int) epoch, (int) (step % bpe));
                     itEpoch = epoch;
                 }
                 long ts = System.nanoTime();
                 BatchLoader.Batch batch = it.next();
-                double lr = s.schedule.lr(step);
-                TrainStep.Outcome o = s.step.run(batch.pixels(), batch.rows(), cfg.k, lr);
-                nonFinite = o.result().finite() ? 0 : reportNonFinite(o, s.step.scaler(), step, nonFinite + 1);
+                double lr = s.schedule().lr(step);
+                TrainStep.Outcome o = s.step().run(batch.pixels(), batch.rows(), cfg.k, lr);
+                nonFinite = o.result().finite() ? 0 : reportNonFinite(o, s.step().scaler(), step, nonFinite + 1);
                 double secs = (System.nanoTime() - ts) / 1e9;
                 if (Double.isNaN(first)) first = o.loss();
                 last = o.loss();
                 losses.add(o.loss());
-                log.write(row(step, epoch, o, lr, batch.size() / secs, s.step.scaler(), secs));
+                log.write(row(step, epoch, o, lr, batch.size() / secs, s.step().scaler(), secs));
                 if (p != null) p.extra(String.format(Locale.ROOT, "loss %.4f  lr %.2e", o.loss(), lr)).step(1);
                 ran++;
-                boolean lastStep = step + 1 == s.total;
+                boolean lastStep = step + 1 == s.total();
                 if ((step + 1) % cfg.checkpointEvery == 0 || lastStep) checkpoint(s, step + 1);
                 if (stopAfter > 0 && ran >= stopAfter && !lastStep) {
-                    return new Outcome(s.out, step + 1, first, last, (System.nanoTime() - t0) / 1e9, 0, null);
+                    return new Outcome(s.out(), step + 1, first, last, (System.nanoTime() - t0) / 1e9, 0, null);
                 }
             }
         }
         double seconds = (System.nanoTime() - t0) / 1e9;
-        Path weights = s.out.resolve("model.safetensors");
-        s.master.save(weights);
-        return new Outcome(s.out, s.total, first, last, seconds, ran > 0 ? ran * (double) cfg.batchSize / seconds : 0, weights);
+        Path weights = s.out().resolve("model.safetensors");
+        s.master().save(weights);
+        return new Outcome(s.out(), s.total(), first, last, seconds, ran > 0 ? ran * (double) cfg.batchSize / seconds : 0, weights);
     }
 
     /** Says what was not finite; returns the count of non-finite steps in a row, stopping an fp32 run at the limit. */
@@ -277,8 +252,8 @@ public final class Trainer {
     }
 
     private void checkpoint(Session s, long step) {
-        saveCheckpoint(s.out, step, s.master, s.step.optimizer(), s.step.scaler());
-        MetricsLog.plot(s.out.resolve("metrics.csv"), "pretraining: " + s.method.description(), s.out.resolve("loss.png"));
+        saveCheckpoint(s.out(), step, s.master(), s.step().optimizer(), s.step().scaler());
+        MetricsLog.plot(s.out().resolve("metrics.csv"), "pretraining: " + s.method().description(), s.out().resolve("loss.png"));
     }
 
     private void saveCheckpoint(Path out, long step, ClipModel master, AdamW opt, LossScaler scaler) {
