@@ -186,8 +186,9 @@ public final class Bench {
 
     /**
      * The repeat check: one fixture's training (1 warm-up + 2 steps) in {@code n} fresh processes per
-     * config; counts the runs whose losses equal the first run's bit for bit, the ones that differ and
-     * the ones with a non-finite loss. A fault that comes and goes is then measured, not guessed.
+     * config; counts the runs whose losses equal the reference (the sequence most runs gave) bit for
+     * bit, the ones that differ, the ones with a non-finite loss and the ones that crashed. A fault
+     * that comes and goes is then measured, not guessed.
      */
     public List<Row> repeat(int n) {
         for (String c : o.configs()) {
@@ -197,26 +198,49 @@ public final class Bench {
             Path dir = o.out().resolve("fixture-" + cfg.name() + "-" + method.id() + "-b" + batch);
             Fixture.build(dir, cfg, method, MakeLoss.Mode.parse(o.mode()), batch, 64, 0);
             List<List<Double>> runs = new ArrayList<>();
-            int same = 0;
-            int differ = 0;
-            int nonFinite = 0;
+            int crashed = 0;
             for (int i = 0; i < n; i++) {
                 List<String> jvm = i + 1 == o.corruptRound() ? corrupt(1) : List.of();
-                List<Double> l = losses(java(jvm, "train", dir.toString(), "1", "2"));
-                runs.add(l);
-                String v = determinism(List.of(runs.get(0), l));
-                if (l.stream().anyMatch(x -> !Double.isFinite(x))) nonFinite++;
-                else if (v == null) same++;
-                else differ++;
-                System.err.printf(Locale.ROOT, "bench: repeat %s %d/%d: %s%s%n", cfg.name(), i + 1, n, l, v == null ? "" : "  <- " + v);
+                try {
+                    runs.add(losses(java(jvm, "train", dir.toString(), "1", "2")));
+                } catch (KitException e) {
+                    crashed++; // a process that dies (a JVM abort, say) is counted, not fatal
+                    System.err.printf(Locale.ROOT, "bench: repeat %s %d/%d: crashed (%s)%n", cfg.name(), i + 1, n, e.getMessage());
+                    continue;
+                }
+                System.err.printf(Locale.ROOT, "bench: repeat %s %d/%d: %s%n", cfg.name(), i + 1, n, runs.get(runs.size() - 1));
             }
+            Tally t = tally(runs);
+            System.err.println("bench: repeat " + cfg.name() + ": reference losses " + t.reference());
+            int same = t.same();
+            int differ = t.differ();
+            int nonFinite = t.nonFinite();
             String name = cfg.name() + " b" + batch;
-            String note = String.format(Locale.ROOT, "%d of %d fresh processes gave the reference losses; %d differ, %d non-finite",
-                    same, n, differ, nonFinite);
+            String note = String.format(Locale.ROOT,
+                    "%d of %d fresh processes gave the reference losses; %d differ, %d non-finite, %d crashed", same, n, differ,
+                    nonFinite, crashed);
             rows.add(new Row(name, "repeat check (" + method.id() + " " + o.mode() + ")", "runs", same, Double.NaN, Double.NaN, note));
             if (same != n) failures.add(name + ": " + note);
         }
         return rows;
+    }
+
+    /** Repeat-check counts against the reference, the finite sequence most runs gave bit for bit. */
+    public record Tally(List<Double> reference, int same, int differ, int nonFinite) {}
+
+    public static Tally tally(List<List<Double>> runs) {
+        List<Double> ref = runs.stream().filter(l -> determinism(List.of(l)) == null)
+                .max(java.util.Comparator.comparingLong(l -> runs.stream().filter(x -> determinism(List.of(l, x)) == null).count()))
+                .orElse(List.of());
+        int same = 0;
+        int differ = 0;
+        int nonFinite = 0;
+        for (List<Double> l : runs) {
+            if (determinism(List.of(l)) != null) nonFinite++;
+            else if (determinism(List.of(ref, l)) == null) same++;
+            else differ++;
+        }
+        return new Tally(ref, same, differ, nonFinite);
     }
 
     private void loader(ModelConfig cfg, String name, double trainIps) {

@@ -23,4 +23,16 @@ class SentinelTest {
         assertNotNull(Bench.determinism(List.of(ref, ref.subList(0, 2))), "a shorter run");
         assertNotNull(Bench.determinism(List.of(List.of(Double.POSITIVE_INFINITY))), "a single non-finite run");
     }
+
+    @Test
+    void theRepeatCheckCountsAgainstWhatMostRunsGave() {
+        List<Double> a = List.of(7.9, 10.9, 4.9);
+        List<Double> b = List.of(7.9, 11.0, 4.8);
+        List<Double> nan = List.of(7.9, Double.NaN, Double.NaN);
+        Bench.Tally t = Bench.tally(List.of(b, a, nan, a, a));
+        assertTrue(t.reference().equals(a), "the majority is the reference, even when run 1 is the odd one");
+        assertTrue(t.same() == 3 && t.differ() == 1 && t.nonFinite() == 1, t.toString());
+        Bench.Tally clean = Bench.tally(List.of(a, a));
+        assertTrue(clean.same() == 2 && clean.differ() == 0 && clean.nonFinite() == 0, clean.toString());
+    }
 }
