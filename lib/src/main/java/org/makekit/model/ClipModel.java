@@ -411,7 +411,7 @@ public final class ClipModel implements AutoCloseable {
             NDArray mu = x.mean(new int[] {-1}, true);
             NDArray xc = x.sub(mu);
             NDArray var = xc.square().mean(new int[] {-1}, true);
-            return xc.div(var.add(config.lnEps()).sqrt()).mul(param(prefix + ".weight")).add(param(prefix + ".bias"));
+            return xc.div(Tensors.add(var, config.lnEps()).sqrt()).mul(param(prefix + ".weight")).add(param(prefix + ".bias"));
         }
         return LayerNorm.layerNorm(x, new Shape(w), param(prefix + ".weight"), param(prefix + ".bias"),
                 (float) config.lnEps()).singletonOrThrow();

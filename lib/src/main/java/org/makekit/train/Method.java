@@ -61,19 +61,19 @@ public record Method(String id, String description, String paperLabel, boolean k
             "SigLIP on knowledge-augmented captions", "SigLIP", true, TextBatch.Layout.AUGMENTED_RAW, Set.of(Output.GLOBAL),
             s -> SigLipLoss.objective(), Map.of()));
     public static final Method MKCL_KNOWLEDGE = register(makeRow("mkcl-knowledge",
-            "MKCL, knowledge set only (Table 3 row 2)", TextBatch.Layout.KNOWLEDGE, false, false, Map.of("mkcl", "✓#")));
-    public static final Method MKCL = register(makeRow("mkcl", "MKCL, knowledge set + sub-texts (Table 3 row 3)",
+            "MKCL, knowledge set only (Table 3 row 2)", "mkcl-knowledge", TextBatch.Layout.KNOWLEDGE, false, false, Map.of("mkcl", "✓#")));
+    public static final Method MKCL = register(makeRow("mkcl", "MKCL, knowledge set + sub-texts (Table 3 row 3)", "mkcl",
             TextBatch.Layout.MAKE, false, false, Map.of("mkcl", "✓")));
-    public static final Method MKCL_SLRA = register(makeRow("mkcl+slra", "MKCL + SLRA (Table 3 row 4)",
+    public static final Method MKCL_SLRA = register(makeRow("mkcl+slra", "MKCL + SLRA (Table 3 row 4)", "mkcl+slra",
             TextBatch.Layout.MAKE, true, false, Map.of("mkcl", "✓", "slra", "✓")));
-    public static final Method MAKE = register(makeRow("make", "MAKE: MKCL + SLRA + DKW (Table 3 row 5)",
+    public static final Method MAKE = register(makeRow("make", "MAKE: MKCL + SLRA + DKW (Table 3 row 5)", "MAKE",
             TextBatch.Layout.MAKE, true, true, Map.of("mkcl", "✓", "slra", "✓", "dkw", "✓")));
 
     /** One of MAKE's ablation rows: the MAKE loss with SLRA and DKW on or off (K = 0 for the knowledge set only). */
-    static Method makeRow(String id, String description, TextBatch.Layout layout, boolean slra, boolean dkw,
-                          Map<String, String> marks) {
+    static Method makeRow(String id, String description, String paperLabel, TextBatch.Layout layout, boolean slra,
+                          boolean dkw, Map<String, String> marks) {
         boolean subTexts = layout != TextBatch.Layout.KNOWLEDGE;
-        return new Method(id, description, id.equals("make") ? "MAKE" : id, true, layout,
+        return new Method(id, description, paperLabel, true, layout,
                 slra ? Set.of(Output.GLOBAL, Output.PATCHES) : Set.of(Output.GLOBAL),
                 s -> MakeLoss.objective(new MakeLoss.Options(s.mode(), subTexts ? s.k() : 0, slra, dkw, 1.0, 0.7, s.slraSigma())),
                 marks);

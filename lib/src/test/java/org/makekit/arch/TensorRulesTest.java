@@ -31,7 +31,11 @@ public class TensorRulesTest {
     static final Pattern OTHER_DECL = Pattern.compile("\\b(?!NDArray\\b)[A-Z]\\w*(?:<[^;=()]*>)?(?:\\[\\])*\\s+(\\w+)\\s*[,;=)]");
     static final Pattern RECEIVER = Pattern.compile("(\\w+)\\s*$");
     static final Pattern MANAGER_DECL = Pattern.compile("\\bNDManager\\s+(\\w+)\\b");
-    static final Pattern ATOM = Pattern.compile("\\d[\\w.]*|((?:[A-Za-z_]\\w*\\.)*)([A-Za-z_]\\w*)");
+    static final Pattern ATOM = Pattern.compile("\\d[\\w.]*|((?:[A-Za-z_]\\w*\\.)*)([A-Za-z_]\\w*)(\\s*\\()?");
+    /** Methods and record components that return a Java number, in any main source (config.lnEps(), o.lambdaM()). */
+    static final Pattern NUMERIC_METHOD = Pattern.compile("\\b(?:double|float|int|long|short|byte)\\s+(\\w+)\\s*\\(");
+    static final Pattern RECORD_HEADER = Pattern.compile("\\brecord\\s+\\w+\\s*\\(([^)]*)\\)");
+    static final Pattern COMPONENT = Pattern.compile("\\b(?:double|float|int|long|short|byte)\\s+(\\w+)");
 
     /** Main sources: the library, the scripts and the bench script. */
     static List<Path> mainSources() throws IOException {
@@ -49,10 +53,13 @@ public class TensorRulesTest {
 
     @Test
     void onlyTensorsBuildsArraysFromJavaDataOrTakesJavaNumbersAsOperands() throws IOException {
+        List<Path> files = mainSources();
+        Set<String> numericMethods = new HashSet<>();
+        for (Path f : files) numericMethods.addAll(numericMethods(Files.readString(f)));
         List<String> violations = new ArrayList<>();
-        for (Path f : mainSources()) {
+        for (Path f : files) {
             if (f.endsWith(Path.of("org/makekit/util/Tensors.java"))) continue;
-            violations.addAll(violations(f.toString(), Files.readString(f)));
+            violations.addAll(violations(f.toString(), Files.readString(f), numericMethods));
         }
         assertEquals(List.of(), violations, "use org.makekit.util.Tensors (of, scalar, mul, div, ...) instead");
     }
@@ -70,6 +77,7 @@ public class TensorRulesTest {
                         NDArray g = m.create(new float[] {1f});
                         NDArray h = values.div(Math.sqrt(b));
                         NDArray i = values.mul(o.lambdaM());
+                        NDArray k = values.add(config.lnEps()).sqrt();
                         NDArray j = values.mul(2); // no graph: evaluation only
                         List<Double> times = new ArrayList<>();
                         times.add(sum);
@@ -79,12 +87,20 @@ public class TensorRulesTest {
                     record O(double lambdaM) {}
                 }
                 """;
-        List<String> v = violations("X.java", src);
-        assertEquals(7, v.size(), String.join("\n", v));
+        List<String> v = violations("X.java", src, numericMethods(src + "record C(double lnEps) {}"));
+        assertEquals(8, v.size(), String.join("\n", v));
         assertTrue(v.get(0).contains("X.java:4"), v.get(0));
     }
 
-    static List<String> violations(String file, String src) {
+    /** Names of methods and record components declared to return a Java number. */
+    static Set<String> numericMethods(String src) {
+        Set<String> out = names(NUMERIC_METHOD, src);
+        Matcher r = RECORD_HEADER.matcher(src);
+        while (r.find()) out.addAll(names(COMPONENT, r.group(1)));
+        return out;
+    }
+
+    static List<String> violations(String file, String src, Set<String> numericMethods) {
         Set<String> numeric = names(NUMERIC_DECL, src);
         Set<String> arrays = names(ARRAY_DECL, src);
         numeric.removeAll(arrays); // a name used for both is left to review, not guessed
@@ -100,7 +116,7 @@ public class TensorRulesTest {
             Matcher m = OP.matcher(code);
             while (m.find()) {
                 String arg = argument(code, m.end());
-                if (arg != null && isArray(code.substring(0, m.start()), arrays, others) && isJavaNumber(arg, numeric)) {
+                if (arg != null && isArray(code.substring(0, m.start()), arrays, others) && isJavaNumber(arg, numeric, numericMethods)) {
                     out.add(file + ":" + (i + 1) + ": Java number operand in ." + m.group(1) + "(" + arg + ")");
                 }
             }
@@ -143,14 +159,15 @@ public class TensorRulesTest {
     }
 
     /** True when every atom of the expression is a literal, a Math function or constant, or a name declared as a Java number. */
-    static boolean isJavaNumber(String arg, Set<String> numeric) {
+    static boolean isJavaNumber(String arg, Set<String> numeric, Set<String> numericMethods) {
         if (arg.contains("\"")) return false; // string concatenation
         Matcher m = ATOM.matcher(arg.replaceAll("\\((?:double|float|int|long)\\)", ""));
         boolean any = false;
         while (m.find()) {
             any = true;
             if (m.group(2) == null || "Math.".equals(m.group(1))) continue; // a literal, or Math.*
-            if (!numeric.contains(m.group(2))) return false; // a qualified call such as o.lambdaM() is judged by its last name
+            boolean call = m.group(3) != null; // a qualified call such as config.lnEps() is judged by its last name
+            if (!(call ? numericMethods.contains(m.group(2)) : numeric.contains(m.group(2)))) return false;
         }
         return any;
     }
