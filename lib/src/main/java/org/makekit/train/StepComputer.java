@@ -77,11 +77,6 @@ public final class StepComputer {
         }
     }
 
-    /** The float32 master weights (the optimizer's), by OpenCLIP name. */
-    public Map<String, NDArray> masterParameters() {
-        return master;
-    }
-
     public Method method() {
         return method;
     }
@@ -89,11 +84,6 @@ public final class StepComputer {
     /** The objective this step computes (its part names head the metrics log's loss columns). */
     public Objective objective() {
         return objective;
-    }
-
-    /** One step on a batch of rows: their texts in the method's layout, de-duplicated. */
-    public Result compute(float[] pixels, List<TrainingRow> rows, int k, double lossScale) {
-        return compute(pixels, rows, TextBatch.of(rows, method.layout(), k), lossScale);
     }
 
     /** One step with a prepared text batch (tests and the benchmark compare layouts and de-duplication). */

@@ -63,7 +63,7 @@ public final class Trainer {
                           Path weights) {}
 
     /** A run between its steps: data, models, the step, the schedule and where it starts. */
-    public record Session(Method method, Path out, List<TrainingRow> rows, ClipModel master, TrainStep step,
+    public record Session(Method method, Path out, ClipModel master, TrainStep step,
                           NDManager masterManager, List<NDManager> replicaManagers, BatchLoader loader, long total, long start,
                           Schedule schedule) implements AutoCloseable {
         @Override
@@ -109,7 +109,7 @@ public final class Trainer {
             long start = ckpt == null ? 0 : restore(ckpt, step, masterMgr);
             if (ckpt != null) System.err.println("resumed from " + ckpt + " at step " + start);
             Files.writeString(out.resolve("config.json"), cfg.toJson());
-            return new Session(method, out, train, master, step, masterMgr, replicaMgrs, loader, total, start,
+            return new Session(method, out, master, step, masterMgr, replicaMgrs, loader, total, start,
                     new Schedule(cfg.lr, cfg.warmup, total));
         } catch (IOException | RuntimeException e) {
             if (loader != null) loader.close();
@@ -289,7 +289,7 @@ public final class Trainer {
                         + ", this run has " + f[2]);
             }
         }
-        Map<String, NDArray> params = step.computer().masterParameters();
+        Map<String, NDArray> params = step.master().parameters();
         try (NDScope scope = new NDScope()) {
             Map<String, NDArray> w = Checkpoint.tensors(ckpt.resolve("model.safetensors"), m);
             for (Map.Entry<String, NDArray> e : params.entrySet()) {
