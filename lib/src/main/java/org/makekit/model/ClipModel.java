@@ -172,12 +172,21 @@ public final class ClipModel implements AutoCloseable {
     }
 
     /**
-     * Loads an OpenCLIP-named safetensors state dict. Every expected name must be present with its
-     * shape; unknown names are errors (except OpenAI's bookkeeping buffers). Values are converted
-     * to {@code dtype}.
+     * Loads OpenCLIP-named weights from any file {@link WeightFiles} reads (safetensors, torch.save,
+     * legacy, TorchScript, a training checkpoint or a model folder). Every expected name must be
+     * present with its shape; unknown names are errors (except OpenAI's bookkeeping buffers). Values
+     * are converted to {@code dtype}.
      */
     public static ClipModel load(ModelConfig c, Path weights, NDManager manager, DataType dtype) {
-        return Safetensors.withTensors(weights, file -> fromTensors(c, weights, file, manager, dtype));
+        return loadWithReport(c, weights, manager, dtype).model();
+    }
+
+    /** A loaded model, what the loader did, and where the kit's config differs from the folder's open_clip_config.json. */
+    public record Loaded(ClipModel model, WeightFiles.Report report, List<String> configWarnings) {}
+
+    public static Loaded loadWithReport(ModelConfig c, Path weights, NDManager manager, DataType dtype) {
+        return WeightFiles.withWeights(weights, l -> new Loaded(fromTensors(c, l.report().file(), l.tensors(), manager,
+                dtype), l.report(), WeightFiles.compare(c, l.report().openClipConfig())));
     }
 
     private static ClipModel fromTensors(ModelConfig c, Path weights, Map<String, Safetensors.Tensor> file,
@@ -198,9 +207,15 @@ public final class ClipModel implements AutoCloseable {
             }
         }
         if (!missing.isEmpty()) {
+            String first = file.isEmpty() ? "" : file.keySet().iterator().next();
+            String hint = first.startsWith("vision_model.") || first.startsWith("text_model.")
+                    ? " (its names, e.g. '" + first + "', are Hugging Face transformers' CLIPModel names; use the "
+                    + "open_clip files of the model, open_clip_pytorch_model.bin or open_clip_model.safetensors)"
+                    : first.startsWith("blocks.") || first.startsWith("patch_embed.")
+                    ? " (its names, e.g. '" + first + "', are timm's; use the open_clip files of the model)" : "";
             throw new KitException("weights file " + weights + " lacks " + missing.size() + " tensor(s) that config '"
                     + c.name() + "' needs, e.g. '" + missing.get(0) + "'" + (missing.size() > 1 ? " and '"
-                    + missing.get(missing.size() - 1) + "'" : ""));
+                    + missing.get(missing.size() - 1) + "'" : "") + hint);
         }
         TreeSet<String> unknown = new TreeSet<>(file.keySet());
         unknown.removeAll(expected.keySet());
