@@ -20,6 +20,10 @@ int SYNTH_TRAIN = env("MAKEKIT_NB_SYNTH_TRAIN", 2400), SYNTH_VAL = env("MAKEKIT_
     SYNTH_TEST = env("MAKEKIT_NB_SYNTH_TEST", 600);  // SynthDerm sizes
 int BATCH = env("MAKEKIT_NB_BATCH", 32);
 int MIN_POSITIVES = env("MAKEKIT_NB_MIN_POSITIVES", 10);
+// Weights every model starts from: none (a fresh model), a released model's name (openai, ...; get it with
+// ./kit fetch-data NAME, and use the ViT-B-16 config with it), or a file or folder path.
+String INIT = System.getenv().getOrDefault("MAKEKIT_NB_INIT", "none");
+String initOrNull() { return INIT.equals("none") ? null : INIT; }
 Path ROOT = Path.of(System.getenv().getOrDefault("MAKEKIT_ROOT", "..")).toAbsolutePath().normalize();
 Path RUNS = ROOT.resolve(System.getenv().getOrDefault("MAKEKIT_NB_RUNS", "runs/notebooks"));
 System.out.println(String.format("steps %d, SynthDerm %d/%d/%d, batch %d, outputs in %s", STEPS, SYNTH_TRAIN, SYNTH_VAL, SYNTH_TEST, BATCH, RUNS));
@@ -34,5 +38,6 @@ PaperTable.Setup tableSetup() {
     s.train.warmup = Math.min(50, Math.max(1, STEPS / 6));
     s.train.checkpointEvery = Math.max(1, Math.min(100, STEPS));
     s.minPositives = MIN_POSITIVES;
+    s.train.init = initOrNull();
     return s;
 }

@@ -5,13 +5,14 @@
 
 import java.util.concurrent.Callable;
 import org.makekit.data.Manifest;
+import org.makekit.data.Weights;
 import org.makekit.util.Cli;
 import picocli.CommandLine.Command;
 import tech.tablesaw.api.StringColumn;
 import tech.tablesaw.api.Table;
 
 @Command(name = "datasets", mixinStandardHelpOptions = true,
-        description = "Lists every data manifest with its access, licence and whether its data is on disk.")
+        description = "Lists every data and weights manifest with its access, licence and whether it is on disk.")
 public class datasets implements Callable<Integer> {
     public static void main(String... args) {
         Cli.main(new datasets(), args);
@@ -33,7 +34,21 @@ public class datasets implements Callable<Integer> {
         }
         t.addColumns(name, access, license, status);
         System.out.println(t.printAll());
+        Table w = Table.create("released weights (data-manifests/weights/; cache " + Weights.cacheRoot() + ")");
+        StringColumn wname = StringColumn.create("name");
+        StringColumn config = StringColumn.create("config");
+        StringColumn wlicense = StringColumn.create("licence");
+        StringColumn wstatus = StringColumn.create("status");
+        for (Weights m : Weights.all()) {
+            wname.append(m.name());
+            config.append(m.config());
+            wlicense.append(m.license().length() > 28 ? m.license().substring(0, 27) + "…" : m.license());
+            wstatus.append(m.status());
+        }
+        w.addColumns(wname, config, wlicense, wstatus);
+        System.out.println(w.printAll());
         System.out.println("fetch one with: fetch-data NAME (or fetch-data NAME --local-dir DIR for a copy on disk)");
+        System.out.println("use weights by name: pretrain --init openai, evaluate --weights make, embed --weights dermlip");
         return 0;
     }
 }

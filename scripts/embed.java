@@ -14,7 +14,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
+import org.makekit.data.Weights;
 import org.makekit.eval.Embedder;
+import org.makekit.model.Safetensors;
 import org.makekit.model.ClipModel;
 import org.makekit.model.ModelConfig;
 import org.makekit.report.Csv;
@@ -34,8 +36,14 @@ public class embed implements Callable<Integer> {
     @Option(names = "--model", description = "model config: tiny, small, ViT-B-16 or a JSON file (default: ${DEFAULT-VALUE})")
     String model = "tiny";
 
-    @Option(names = "--weights", description = "OpenCLIP-named safetensors weights; without it the model is randomly initialised")
-    Path weights;
+    @Option(names = "--weights", description = {"weights: a file (safetensors, torch .pt/.bin, TorchScript, a training checkpoint),",
+            "a model folder, or a released model by name (make, dermlip, openai, ...; see datasets);",
+            "without it the model is randomly initialised"})
+    String weights;
+
+    @Option(names = "--pixels", description = {"images already preprocessed into the model's input space: a safetensors file",
+            "and tensor name, FILE:NAME, holding (N,3,S,S) floats (to compare with another pipeline exactly)"})
+    String pixels;
 
     @Option(names = "--images", arity = "1..*", description = "image files (JPEG, PNG, BMP) or folders of them")
     List<Path> images = new ArrayList<>();
@@ -61,7 +69,9 @@ public class embed implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        if (images.isEmpty() && texts == null) throw new KitException("nothing to embed: give --images and/or --texts");
+        if (images.isEmpty() && texts == null && pixels == null) {
+            throw new KitException("nothing to embed: give --images, --pixels and/or --texts");
+        }
         ModelConfig cfg = ModelConfig.load(model);
         Tokenizer tok = Tokenizer.forConfig(cfg);
         List<Path> files = listImages(images);
@@ -69,7 +79,7 @@ public class embed implements Callable<Integer> {
         try (NDManager m = NDManager.newBaseManager(Devices.parse(device).get(0))) {
             ClipModel clip;
             if (weights != null) {
-                clip = ClipModel.load(cfg, weights, m, DataType.FLOAT32);
+                clip = Weights.open(cfg, weights, m, DataType.FLOAT32);
             } else {
                 System.err.println("warning: no --weights given: using a randomly initialised '" + cfg.name()
                         + "' model (seed " + seed + "); similarities are meaningless until it is trained");
@@ -77,23 +87,48 @@ public class embed implements Callable<Integer> {
             }
             Embedder e = new Embedder(clip, tok, batchSize);
             float[][] img = e.images(files, true);
+            List<String> names = new ArrayList<>(files.stream().map(Path::toString).toList());
+            if (pixels != null) {
+                Pixels px = Pixels.read(pixels);
+                float[][] more = e.pixels(px.values(), px.count());
+                img = Stream.concat(java.util.Arrays.stream(img), java.util.Arrays.stream(more)).toArray(float[][]::new);
+                for (int i = 0; i < px.count(); i++) names.add(pixels + "[" + i + "]");
+            }
             float[][] txt = e.texts(lines, true);
             Files.createDirectories(out);
-            List<String> names = files.stream().map(Path::toString).toList();
-            if (!files.isEmpty()) Csv.writeVectors(out.resolve("image_embeddings.csv"), "path", names, img);
+            if (img.length > 0) Csv.writeVectors(out.resolve("image_embeddings.csv"), "path", names, img);
             if (!lines.isEmpty()) Csv.writeVectors(out.resolve("text_embeddings.csv"), "text", lines, txt);
-            System.out.println("wrote " + files.size() + " image and " + lines.size() + " text embeddings (dim "
+            System.out.println("wrote " + img.length + " image and " + lines.size() + " text embeddings (dim "
                     + cfg.embedDim() + ") to " + out);
-            if (!files.isEmpty() && !lines.isEmpty()) {
-                int maxRows = Math.min(files.size(), 20);
+            if (img.length > 0 && !lines.isEmpty()) {
+                int maxRows = Math.min(img.length, 20);
                 List<String> shortNames = names.subList(0, maxRows).stream()
                         .map(n -> Path.of(n).getFileName().toString()).toList();
                 System.out.println(Tables.similarity("cosine similarity (image x text)", shortNames,
                         java.util.Arrays.copyOf(img, maxRows), lines, txt).printAll());
-                if (files.size() > maxRows) System.out.println("(first " + maxRows + " of " + files.size() + " images shown)");
+                if (img.length > maxRows) System.out.println("(first " + maxRows + " of " + img.length + " images shown)");
             }
         }
         return 0;
+    }
+
+    /** Pixel tensors named FILE:NAME in a safetensors file. */
+    record Pixels(float[] values, int count) {
+        static Pixels read(String spec) {
+            int colon = spec.lastIndexOf(':');
+            if (colon <= 0) throw new KitException("--pixels " + spec + ": expected FILE.safetensors:TENSOR_NAME");
+            Path file = Path.of(spec.substring(0, colon));
+            String name = spec.substring(colon + 1);
+            return Safetensors.withTensors(file, t -> {
+                Safetensors.Tensor x = t.get(name);
+                if (x == null) throw new KitException("--pixels: " + file + " has no tensor '" + name + "' (has " + t.keySet() + ")");
+                if (x.shape().length != 4 || x.shape()[1] != 3) {
+                    throw new KitException("--pixels: tensor '" + name + "' in " + file + " has shape "
+                            + java.util.Arrays.toString(x.shape()) + ", expected (N,3,S,S)");
+                }
+                return new Pixels(x.toFloatArray(), (int) x.shape()[0]);
+            });
+        }
     }
 
     static List<Path> listImages(List<Path> args) throws IOException {

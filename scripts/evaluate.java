@@ -12,6 +12,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.makekit.data.Datasets;
+import org.makekit.data.Weights;
 import org.makekit.data.SynthDerm;
 import org.makekit.data.TrainingRow;
 import org.makekit.data.TrainingTable;
@@ -33,7 +34,8 @@ import tech.tablesaw.api.Table;
                 "image-text retrieval (R@1/5/10/50/100 both ways). Writes results.csv and prints the table."})
 public class evaluate implements Callable<Integer> {
     @Option(names = "--model", description = "model config (default: ${DEFAULT-VALUE})") String model = "tiny";
-    @Option(names = "--weights", required = true, description = "OpenCLIP-named safetensors (a run's model.safetensors)") Path weights;
+    @Option(names = "--weights", required = true, description = "a run's model.safetensors, any PyTorch/safetensors weights file or folder, "
+            + "or a released model by name (make, dermlip, openai, ...; see datasets)") String weights;
     @Option(names = "--dataset", description = "synthderm or ham10000 (through its manifest)") String dataset;
     @Option(names = "--local-dir", description = "data folder for --dataset") Path localDir;
     @Option(names = "--csv", description = "a training table, or any CSV with an image column and label/caption columns") Path csv;
@@ -74,7 +76,7 @@ public class evaluate implements Callable<Integer> {
         ConceptLexicon lexicon = conceptTerms != null ? ConceptLexicon.load(conceptTerms) : ConceptLexicon.builtin();
         Experiment.Task task = new Experiment.Task(rows, root, labels, conceptCsv == null ? null : conceptCsv.toAbsolutePath().getParent(),
                 minPositives, lexicon);
-        Experiment.Scores s = Experiment.evaluate(model, ModelConfig.load(model), weights, task, Double.NaN);
+        Experiment.Scores s = Experiment.evaluate(model, ModelConfig.load(model), Weights.require(weights), task, Double.NaN);
         Map<String, Double> results = new LinkedHashMap<>();
         if (s.zeroShot() != null) s.zeroShot().asMap().forEach((k, v) -> results.put("zero_shot_" + k, ((Number) v).doubleValue()));
         if (s.concepts() != null) {

@@ -10,6 +10,7 @@ import org.makekit.data.Datasets;
 import org.makekit.data.Fetcher;
 import org.makekit.data.Manifest;
 import org.makekit.data.SynthDerm;
+import org.makekit.data.Weights;
 import org.makekit.util.Cli;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -19,9 +20,10 @@ import picocli.CommandLine.Parameters;
         description = {"Gets a dataset described in data-manifests/NAME.json into its data folder:",
                 "public files are downloaded with a progress bar (an interrupted download resumes), verified and",
                 "extracted; SynthDerm is generated; gated data gets its manual steps. --local-dir reads an existing copy.",
-                "Data folder: --local-dir, else $MAKEKIT_DATA_<NAME>, else $MAKEKIT_DATA/<name>, else data/<name>."})
+                "Data folder: --local-dir, else $MAKEKIT_DATA_<NAME>, else $MAKEKIT_DATA/<name>, else data/<name>.",
+                "Released weights (data-manifests/weights/NAME.json) go to ~/.cache/makekit/weights/NAME ($MAKEKIT_CACHE moves it)."})
 class fetch_data implements Callable<Integer> {
-    @Parameters(index = "0", description = "dataset name (see the datasets script)")
+    @Parameters(index = "0", description = "dataset or released-weights name (see the datasets script)")
     String name;
 
     @Option(names = "--local-dir", description = "use the copy in this folder instead of downloading")
@@ -39,6 +41,14 @@ class fetch_data implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        Weights w = Weights.find(name);
+        if (w != null) {
+            System.out.println(w.title() + "\n  licence: " + w.license() + "\n  cite: " + w.citation() + "\n  config: "
+                    + w.config() + "\n  folder: " + w.folder(localDir));
+            Path dir = w.fetch(localDir, true);
+            System.out.println("  ready: " + dir + " (use it as --init " + w.name() + " or --weights " + w.name() + ")");
+            return 0;
+        }
         Manifest m = Manifest.find(name);
         Path dir = m.dataDir(localDir);
         System.out.println(m.title() + "\n  licence: " + m.license() + "\n  cite: " + m.citation() + "\n  folder: " + dir);

@@ -46,17 +46,33 @@ public final class Embedder {
                 int n = Math.min(batchSize, files.size() - start);
                 float[] pixels = await(next);
                 next = start + n < files.size() ? decode(files, start + n, size, pool) : null;
-                try (NDScope scope = new NDScope()) {
-                    NDArray x = Tensors.of(model.manager(), pixels, new Shape(n, 3, size, size), model.dataType());
-                    NDArray emb = Features.l2normalize(model.encodeImage(x, null).global());
-                    float[] flat = emb.toType(DataType.FLOAT32, false).toFloatArray();
-                    int d = flat.length / n;
-                    for (int i = 0; i < n; i++) out[start + i] = java.util.Arrays.copyOfRange(flat, i * d, (i + 1) * d);
-                }
+                float[][] emb = pixels(pixels, n);
+                System.arraycopy(emb, 0, out, start, n);
                 if (p != null) p.step(n);
             }
         } finally {
             pool.shutdownNow();
+        }
+        return out;
+    }
+
+    /**
+     * Embeddings of {@code n} images already preprocessed into the model's input space ((n,3,S,S),
+     * normalised): for comparing with another pipeline's tensors bit for bit.
+     */
+    public float[][] pixels(float[] pixels, int n) {
+        int size = model.config().vision().imageSize();
+        if (pixels.length != (long) n * 3 * size * size) {
+            throw new org.makekit.util.KitException(pixels.length + " pixel values are not " + n + " images of 3x" + size + "x"
+                    + size + " (config '" + model.config().name() + "')");
+        }
+        float[][] out = new float[n][];
+        try (NDScope scope = new NDScope()) {
+            NDArray x = Tensors.of(model.manager(), pixels, new Shape(n, 3, size, size), model.dataType());
+            NDArray emb = Features.l2normalize(model.encodeImage(x, null).global());
+            float[] flat = emb.toType(DataType.FLOAT32, false).toFloatArray();
+            int d = flat.length / n;
+            for (int i = 0; i < n; i++) out[i] = java.util.Arrays.copyOfRange(flat, i * d, (i + 1) * d);
         }
         return out;
     }

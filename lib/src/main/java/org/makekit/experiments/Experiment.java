@@ -106,7 +106,7 @@ public final class Experiment {
     /** Scores a model on a task: zero-shot (when rows have labels), concepts (when labels are given), retrieval. */
     public static Scores evaluate(String method, ModelConfig mc, Path weights, Task task, double trainSeconds) {
         try (NDManager m = NDManager.newBaseManager()) {
-            ClipModel model = ClipModel.load(mc, weights, m, DataType.FLOAT32);
+            ClipModel model = org.makekit.data.Weights.open(mc, weights.toString(), m, DataType.FLOAT32);
             Tokenizer tok = Tokenizer.forConfig(mc);
             List<TrainingRow> rows = task.rows();
             ZeroShotEval.Result zs = rows.stream().anyMatch(r -> !r.label().isEmpty())

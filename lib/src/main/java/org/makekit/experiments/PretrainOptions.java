@@ -17,7 +17,9 @@ public class PretrainOptions {
     @Option(names = "--list-methods", description = "list the registered methods and exit") public boolean listMethods;
     @Option(names = "--mode", description = "MAKE indexing: compat (released code) or intended (paper) (default: compat)") public String mode;
     @Option(names = "--model", description = "model config (default: tiny; ViT-B-16 with --preset paper)") public String model;
-    @Option(names = "--init", description = "OpenCLIP-named safetensors to start from") public Path init;
+    @Option(names = "--init", description = "weights to start from: a released model by name (openai, make, ...; see datasets), "
+            + "a file (safetensors, torch .pt/.bin, TorchScript) or folder, or none for a fresh model "
+            + "(default: none; openai with --preset paper)") public String init;
     @Option(names = "--table", description = "training table (official columns; see augment)") public Path table;
     @Option(names = "--image-root", description = "folder the table's filenames are relative to (default: the table's folder)") public Path imageRoot;
     @Option(names = "--train-split", description = "rows used for training (default: train)") public String trainSplit;
@@ -52,7 +54,7 @@ public class PretrainOptions {
         if (method != null) c.method = Method.parse(method).id();
         if (mode != null) c.mode = mode;
         if (model != null) c.model = model;
-        if (init != null) c.init = init.toString();
+        if (init != null) c.init = init.equals("none") ? null : init;
         if (imageRoot != null) c.imageRoot = imageRoot.toString();
         if (trainSplit != null) c.trainSplit = trainSplit;
         if (evalSplit != null) c.evalSplit = evalSplit;

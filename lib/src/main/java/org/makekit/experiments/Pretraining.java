@@ -39,7 +39,7 @@ public final class Pretraining {
         Path imageRoot = cfg.imageRoot != null ? Path.of(cfg.imageRoot) : table.toAbsolutePath().getParent();
         ModelConfig mc = ModelConfig.load(cfg.model);
         try (NDManager m = NDManager.newBaseManager()) {
-            ClipModel model = ClipModel.load(mc, weights, m, DataType.FLOAT32);
+            ClipModel model = org.makekit.data.Weights.open(mc, weights.toString(), m, DataType.FLOAT32);
             ZeroShotEval.Result zs = ZeroShotEval.run(model, Tokenizer.forConfig(mc), rows, imageRoot,
                     ZeroShotEval.classesFor(rows), ZeroShotEval.templates(), Math.min(64, Math.max(8, cfg.batchSize)),
                     cfg.workers, showProgress);

@@ -28,6 +28,8 @@ public class TableOptions {
     String dataName;
     @Option(names = "--model", description = "model config (default: ${DEFAULT-VALUE})")
     String model = "tiny";
+    @Option(names = "--init", description = "weights every row starts from: a released model by name (openai, ...), a file or folder, or none (default: none)")
+    String init;
     @Option(names = "--mode", description = "MAKE indexing, compat or intended (default: ${DEFAULT-VALUE})")
     String mode = "compat";
     @Option(names = "--steps", description = "training steps per model (default: 300; demo: 240)")
@@ -60,6 +62,7 @@ public class TableOptions {
         s.synth = new SynthDerm.Config(seed, synthTrain, synthVal, synthTest, 64);
         s.train.model = model;
         s.train.mode = mode;
+        s.train.init = init == null || init.equals("none") ? null : init;
         s.train.steps = n;
         s.train.batchSize = batchSize;
         s.train.lr = lr;

@@ -189,8 +189,11 @@ public final class ClipModel implements AutoCloseable {
                 dtype), l.report(), WeightFiles.compare(c, l.report().openClipConfig())));
     }
 
-    private static ClipModel fromTensors(ModelConfig c, Path weights, Map<String, Safetensors.Tensor> file,
-                                         NDManager manager, DataType dtype) {
+    /**
+     * Checks that {@code file} holds every tensor config {@code c} needs, with its shape, and nothing
+     * it does not use (OpenAI's int buffers and SigLIP's logit_bias aside); errors name the file.
+     */
+    public static void check(ModelConfig c, Path weights, Map<String, Safetensors.Tensor> file) {
         Map<String, long[]> expected = expectedShapes(c);
         List<String> missing = new ArrayList<>();
         for (Map.Entry<String, long[]> e : expected.entrySet()) {
@@ -225,6 +228,12 @@ public final class ClipModel implements AutoCloseable {
             throw new KitException("weights file " + weights + " has " + unknown.size() + " tensor(s) that config '"
                     + c.name() + "' does not use, e.g. '" + unknown.first() + "' (wrong config for these weights?)");
         }
+    }
+
+    private static ClipModel fromTensors(ModelConfig c, Path weights, Map<String, Safetensors.Tensor> file,
+                                         NDManager manager, DataType dtype) {
+        check(c, weights, file);
+        Map<String, long[]> expected = expectedShapes(c);
         Map<String, NDArray> params = new LinkedHashMap<>();
         for (Map.Entry<String, long[]> e : expected.entrySet()) {
             Safetensors.Tensor t = file.get(e.getKey());

@@ -90,6 +90,15 @@ public final class Safetensors {
         }
     }
 
+    /** A float16 or float64 tensor as float32 (the same tensor if it is float32 or not floating point). */
+    public static Tensor toF32(Tensor t) {
+        if (!t.dtype().equals("F16") && !t.dtype().equals("F64")) return t;
+        float[] v = t.toFloatArray();
+        ByteBuffer b = ByteBuffer.allocate(v.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+        b.asFloatBuffer().put(v);
+        return new Tensor("F32", t.shape(), b);
+    }
+
     /** IEEE 754 half precision to float (Java 17 has no Float.float16ToFloat). */
     static float halfToFloat(short h) {
         int bits = h & 0xffff;
@@ -274,6 +283,20 @@ public final class Safetensors {
      * rename, so a killed run never leaves a half-written file under the final name.
      */
     public static void write(Path file, Map<String, NDArray> tensors, Map<String, String> metadata) {
+        if (ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN) {
+            throw new KitException("big-endian machines are not supported for writing safetensors");
+        }
+        Map<String, Tensor> raw = new LinkedHashMap<>();
+        for (Map.Entry<String, NDArray> e : tensors.entrySet()) {
+            NDArray a = e.getValue();
+            ByteBuffer bb = a.toByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
+            raw.put(e.getKey(), new Tensor(fromDataType(a.getDataType()), a.getShape().getShape(), bb));
+        }
+        writeTensors(file, raw, metadata);
+    }
+
+    /** Writes tensors as stored (dtype, shape, little-endian bytes), atomically, in the given order. */
+    public static void writeTensors(Path file, Map<String, Tensor> tensors, Map<String, String> metadata) {
         JsonObject header = new JsonObject();
         if (metadata != null && !metadata.isEmpty()) {
             JsonObject m = new JsonObject();
@@ -281,27 +304,24 @@ public final class Safetensors {
             header.add("__metadata__", m);
         }
         long offset = 0;
-        Map<String, byte[]> blobs = new LinkedHashMap<>();
-        for (Map.Entry<String, NDArray> e : tensors.entrySet()) {
-            NDArray a = e.getValue();
-            ByteBuffer bb = a.toByteBuffer().order(ByteOrder.nativeOrder());
-            byte[] bytes = new byte[bb.remaining()];
-            bb.get(bytes);
-            if (ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN) {
-                throw new KitException("big-endian machines are not supported for writing safetensors");
+        for (Map.Entry<String, Tensor> e : tensors.entrySet()) {
+            Tensor t = e.getValue();
+            long bytes = t.data().remaining();
+            if (bytesPer(t.dtype()) < 0 || bytes != t.numel() * bytesPer(t.dtype())) {
+                throw new KitException("tensor '" + e.getKey() + "': " + bytes + " bytes do not hold " + t.numel() + " "
+                        + t.dtype() + " values");
             }
-            JsonObject t = new JsonObject();
-            t.addProperty("dtype", fromDataType(a.getDataType()));
+            JsonObject h = new JsonObject();
+            h.addProperty("dtype", t.dtype());
             JsonArray sh = new JsonArray();
-            for (long s : a.getShape().getShape()) sh.add(s);
-            t.add("shape", sh);
+            for (long d : t.shape()) sh.add(d);
+            h.add("shape", sh);
             JsonArray off = new JsonArray();
             off.add(offset);
-            off.add(offset + bytes.length);
-            t.add("data_offsets", off);
-            header.add(e.getKey(), t);
-            blobs.put(e.getKey(), bytes);
-            offset += bytes.length;
+            off.add(offset + bytes);
+            h.add("data_offsets", off);
+            header.add(e.getKey(), h);
+            offset += bytes;
         }
         byte[] hjson = new Gson().toJson(header).getBytes(StandardCharsets.UTF_8);
         int pad = (8 - (hjson.length % 8)) % 8;
@@ -312,7 +332,15 @@ public final class Safetensors {
             ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(hpadded.length);
             out.write(len.array());
             out.write(hpadded);
-            for (byte[] b : blobs.values()) out.write(b);
+            byte[] buf = new byte[1 << 16];
+            for (Tensor t : tensors.values()) {
+                ByteBuffer d = t.data().duplicate();
+                while (d.hasRemaining()) {
+                    int n = Math.min(buf.length, d.remaining());
+                    d.get(buf, 0, n);
+                    out.write(buf, 0, n);
+                }
+            }
         });
     }
 

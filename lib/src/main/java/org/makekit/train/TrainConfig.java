@@ -16,7 +16,7 @@ public final class TrainConfig {
     public String method = "make";
     public String mode = "compat";
     public String model = "tiny";
-    public String init;                 // OpenCLIP-named weights to start from (null: fresh init)
+    public String init;                 // weights to start from: a released model's name, a file or folder (null: fresh init)
     public String table;                // training table CSV (official columns)
     public String imageRoot;            // default: the table's folder
     public String trainSplit = "train"; // rows with this split (all rows if the table has no split values)
@@ -48,6 +48,7 @@ public final class TrainConfig {
     public static TrainConfig paper() {
         TrainConfig c = new TrainConfig();
         c.model = "ViT-B-16";
+        c.init = "openai"; // --pretrained OPENAI in the official script
         c.epochs = 15;
         c.batchSize = 2048;
         c.lr = 1e-4;

@@ -94,9 +94,10 @@ public final class Trainer {
         List<NDManager> replicaMgrs = new ArrayList<>();
         BatchLoader loader = null;
         try {
-            ClipModel master = cfg.init != null ? ClipModel.load(mc, Path.of(cfg.init), masterMgr, DataType.FLOAT32)
-                    : ClipModel.create(mc, masterMgr, cfg.seed, DataType.FLOAT32);
-            method.objective().create(settings).prepare(master, cfg.init == null);
+            boolean fresh = org.makekit.data.Weights.resolve(cfg.init) == null;
+            ClipModel master = fresh ? ClipModel.create(mc, masterMgr, cfg.seed, DataType.FLOAT32)
+                    : org.makekit.data.Weights.open(mc, cfg.init, masterMgr, DataType.FLOAT32);
+            method.objective().create(settings).prepare(master, fresh);
             master.requireGradients();
             List<ClipModel> replicas = replicas(master, devices, replicaMgrs);
             StepComputer sc = new StepComputer(master.parameters(), replicas, method, settings, Tokenizer.forConfig(mc),

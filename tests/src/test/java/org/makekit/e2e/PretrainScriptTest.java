@@ -40,9 +40,20 @@ class PretrainScriptTest {
     @Test
     void paperPresetWithTheTinyModelAndAnEmptyEvalSplitThroughTheJBangWrapper(@TempDir Path tmp) throws Exception {
         Path out = tmp.resolve("paper-tiny");
-        Run r = Run.script("pretrain", 600, "--preset", "paper", "--model", "tiny", "--steps", "1", "--batch-size", "4",
+        String[] args = {"--preset", "paper", "--model", "tiny", "--steps", "1", "--batch-size", "4",
                 "--precision", "fp32", "--workers", "1", "--eval-split", "", "--synth-train", "8", "--synth-val", "0",
-                "--synth-test", "4", "--out", out.toString());
+                "--synth-test", "4", "--out", out.toString()};
+        // The paper starts from OpenAI's weights; with an empty cache the run says how to get them, in one line.
+        Run noWeights = Run.script(java.util.Map.of("MAKEKIT_CACHE", tmp.resolve("empty-cache").toString()), "pretrain",
+                600, args);
+        assertEquals(2, noWeights.exit, noWeights.out);
+        assertTrue(noWeights.out.contains("weights 'openai'") && noWeights.out.contains("./kit fetch-data openai"),
+                noWeights.out);
+        assertTrue(!noWeights.out.contains("\tat "), "no stack trace:\n" + noWeights.out);
+        String[] fresh = java.util.Arrays.copyOf(args, args.length + 2);
+        fresh[args.length] = "--init";
+        fresh[args.length + 1] = "none";
+        Run r = Run.script("pretrain", 600, fresh);
         assertEquals(0, r.exit, r.out);
         assertTrue(r.out.contains("model tiny") && r.out.contains("done: 1 steps"), r.out);
         var cfg = org.makekit.util.Json.parse(Files.readString(out.resolve("config.json"))).getAsJsonObject();

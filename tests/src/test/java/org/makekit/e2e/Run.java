@@ -35,6 +35,12 @@ final class Run {
 
     /** Runs scripts/SCRIPT.java, or the file SCRIPT (relative to the root) when it ends in .java. */
     static Run script(String script, long timeoutSeconds, String... args) throws IOException, InterruptedException {
+        return script(java.util.Map.of(), script, timeoutSeconds, args);
+    }
+
+    /** As {@link #script(String, long, String...)}, with extra environment variables. */
+    static Run script(java.util.Map<String, String> env, String script, long timeoutSeconds, String... args)
+            throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>();
         cmd.add(jbang());
         cmd.add(script.endsWith(".java") ? root().resolve(script).toString() : root().resolve("scripts").resolve(script + ".java").toString());
@@ -43,6 +49,7 @@ final class Run {
         pb.environment().put("MAKEKIT_ROOT", root().toString());
         pb.environment().put("MKL_DYNAMIC", "FALSE");
         pb.environment().put("OMP_DYNAMIC", "FALSE");
+        pb.environment().putAll(env);
         Path log = Files.createTempFile("makekit-run", ".log");
         pb.redirectOutput(log.toFile());
         Process p = pb.start();
