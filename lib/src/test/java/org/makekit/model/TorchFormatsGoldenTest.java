@@ -5,9 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -19,6 +21,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.makekit.Golden;
 import org.makekit.model.torch.TorchFile;
 import org.makekit.util.KitException;
@@ -214,6 +217,28 @@ class TorchFormatsGoldenTest {
         assertEquals(List.of(), WeightFiles.compare(OpenClipTinyGoldenTest.config(2), cfg));
         assertEquals(List.of("vision heads: open_clip_config.json implies 1 (width/head_width), config 'golden-tiny' has 2"),
                 WeightFiles.compare(OpenClipTinyGoldenTest.config(2), withoutHeadWidth(cfg)));
+    }
+
+    @Test
+    void aHubFolderIsReadWithItsConfigComparedAndAMismatchReported(@TempDir Path tmp) throws Exception {
+        Path folder = tmp.resolve("hub-model");
+        Files.createDirectories(folder);
+        Files.copy(DIR.resolve("state_dict_zip.pt"), folder.resolve("open_clip_pytorch_model.bin"));
+        Files.writeString(folder.resolve("open_clip_config.json"), """
+                {"model_cfg": {"embed_dim": 32, "vision_cfg": {"image_size": 32, "patch_size": 8, "width": 64,
+                  "layers": 2, "head_width": 32}, "text_cfg": {"context_length": 77, "vocab_size": 49408, "width": 64,
+                  "heads": 2, "layers": 2}}, "preprocess_cfg": {}}""");
+        try (NDManager m = NDManager.newBaseManager()) {
+            ClipModel.Loaded l = ClipModel.loadWithReport(OpenClipTinyGoldenTest.config(2), folder, m, DataType.FLOAT32);
+            assertEquals(folder.resolve("open_clip_pytorch_model.bin"), l.report().file());
+            assertTrue(l.report().lines().get(0).contains("using open_clip_pytorch_model.bin"), l.report().toString());
+            // no quick_gelu in the file means open_clip's default, GELU: the kit's QuickGELU config is flagged
+            assertEquals(1, l.configWarnings().size(), l.configWarnings().toString());
+            assertTrue(l.configWarnings().get(0).contains("quick_gelu=false"), l.configWarnings().get(0));
+        }
+        Files.delete(folder.resolve("open_clip_pytorch_model.bin"));
+        KitException e = assertThrows(KitException.class, () -> WeightFiles.resolveFile(folder));
+        assertTrue(e.getMessage().contains("holds none of"), e.getMessage());
     }
 
     static JsonObject withoutHeadWidth(JsonObject cfg) {
