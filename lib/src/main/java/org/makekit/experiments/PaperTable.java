@@ -46,7 +46,7 @@ public final class PaperTable {
     }
 
     public static final List<Method> TABLE1 = List.of(Method.CLIP, Method.CLIP_AUGMENTED, Method.SIGLIP,
-            Method.SIGLIP_AUGMENTED, Method.MAKE);
+            Method.SIGLIP_AUGMENTED, Method.COCA, Method.COCA_AUGMENTED, Method.MAKE);
     public static final List<Method> TABLE3 = List.of(Method.CLIP, Method.MKCL_KNOWLEDGE, Method.MKCL, Method.MKCL_SLRA,
             Method.MAKE);
 
@@ -84,6 +84,7 @@ public final class PaperTable {
             prepare();
             TrainConfig c = s.train.copy();
             c.table = table.toString();
+            if (method.needs(Method.Output.CAPTION)) c.model = ModelConfig.captioningCounterpart(c.model);
             Path weights = Experiment.train(c, method, s.out, s.reuse);
             List<TrainingRow> rows = Experiment.split(table, s.evalSplit);
             var labels = conceptCsv != null && Files.exists(conceptCsv) ? Experiment.readConceptLabels(conceptCsv, "image") : null;

@@ -23,9 +23,21 @@ public interface Objective {
      * @param rows       the batch's training rows (labels, diagnoses, concepts), in image order
      * @param logitScale the logit_scale parameter (log of the multiplier)
      * @param logitBias  the logit_bias parameter, or null when the model has none
+     * @param caption    the captioning decoder's logits and labels, or null when the method does not caption
      */
     record Inputs(NDArray image, NDArray patches, NDArray text, boolean[][] mask, List<TrainingRow> rows,
-                  NDArray logitScale, NDArray logitBias) {}
+                  NDArray logitScale, NDArray logitBias, Caption caption) {
+        public Inputs(NDArray image, NDArray patches, NDArray text, boolean[][] mask, List<TrainingRow> rows,
+                      NDArray logitScale, NDArray logitBias) {
+            this(image, patches, text, mask, rows, logitScale, logitBias, null);
+        }
+    }
+
+    /**
+     * Next-token logits (P, vocab) at the P labelled positions of the batch (pads already left out)
+     * and the label of each, the next token of the caption.
+     */
+    record Caption(NDArray logits, long[] labels) {}
 
     /** The loss and its named parts (for the metrics log; the names are those of {@link #partNames}). */
     record Value(NDArray loss, Map<String, NDArray> parts) {}

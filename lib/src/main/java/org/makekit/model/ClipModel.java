@@ -2,13 +2,9 @@ package org.makekit.model;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.Activation;
-import ai.djl.nn.core.Linear;
-import ai.djl.nn.norm.LayerNorm;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -39,11 +35,13 @@ public final class ClipModel implements AutoCloseable {
     private final NDManager manager;
     private final Map<String, NDArray> params;
     private final Map<Long, NDArray> causalMasks = new LinkedHashMap<>();
+    private final Layers layers;
 
     private ClipModel(ModelConfig config, NDManager manager, Map<String, NDArray> params) {
         this.config = config;
         this.manager = manager;
         this.params = params;
+        this.layers = new Layers(params, config.lnEps(), config.quickGelu());
     }
 
     public ModelConfig config() {
@@ -73,6 +71,7 @@ public final class ClipModel implements AutoCloseable {
 
     /** Every parameter name and its shape, in OpenCLIP's state-dict order. */
     public static Map<String, long[]> expectedShapes(ModelConfig c) {
+        if (c.isCoca()) return cocaShapes(c);
         Map<String, long[]> m = new LinkedHashMap<>();
         ModelConfig.Vision v = c.vision();
         ModelConfig.Text t = c.text();
@@ -92,6 +91,54 @@ public final class ClipModel implements AutoCloseable {
         m.put("token_embedding.weight", new long[] {t.vocabSize(), t.width()});
         m.put("ln_final.weight", new long[] {t.width()});
         m.put("ln_final.bias", new long[] {t.width()});
+        return m;
+    }
+
+    /** CoCa's parameters as open_clip's CoCa.state_dict() names them (text., visual. with attn_pool, text_decoder.). */
+    private static Map<String, long[]> cocaShapes(ModelConfig c) {
+        Map<String, long[]> m = new LinkedHashMap<>();
+        ModelConfig.Vision v = c.vision();
+        ModelConfig.Text t = c.text();
+        ModelConfig.Coca k = c.coca();
+        int e = c.embedDim();
+        m.put("logit_scale", new long[] {});
+        m.put("text.token_embedding.weight", new long[] {t.vocabSize(), t.width()});
+        m.put("text.positional_embedding", new long[] {c.textPositions(), t.width()});
+        m.put("text.cls_emb", new long[] {t.width()});
+        blockShapes(m, "text.transformer.resblocks.", t.layers(), t.width(), t.mlpWidth());
+        m.put("text.ln_final.weight", new long[] {t.width()});
+        m.put("text.ln_final.bias", new long[] {t.width()});
+        m.put("text.text_projection", new long[] {t.width(), e});
+        m.put("visual.class_embedding", new long[] {v.width()});
+        m.put("visual.positional_embedding", new long[] {v.numPatches() + 1, v.width()});
+        m.put("visual.conv1.weight", new long[] {v.width(), 3, v.patchSize(), v.patchSize()});
+        m.put("visual.ln_pre.weight", new long[] {v.width()});
+        m.put("visual.ln_pre.bias", new long[] {v.width()});
+        blockShapes(m, "visual.transformer.resblocks.", v.layers(), v.width(), v.mlpWidth());
+        m.put("visual.attn_pool.query", new long[] {k.poolerQueries(), e});
+        m.put("visual.attn_pool.attn.q_proj_weight", new long[] {e, e});
+        m.put("visual.attn_pool.attn.k_proj_weight", new long[] {e, v.width()});
+        m.put("visual.attn_pool.attn.v_proj_weight", new long[] {e, v.width()});
+        m.put("visual.attn_pool.attn.in_proj_bias", new long[] {3L * e});
+        m.put("visual.attn_pool.attn.out_proj.weight", new long[] {e, e});
+        m.put("visual.attn_pool.attn.out_proj.bias", new long[] {e});
+        m.put("visual.attn_pool.ln_q.weight", new long[] {e});
+        m.put("visual.attn_pool.ln_q.bias", new long[] {e});
+        m.put("visual.attn_pool.ln_k.weight", new long[] {v.width()});
+        m.put("visual.attn_pool.ln_k.bias", new long[] {v.width()});
+        m.put("visual.ln_post.weight", new long[] {e});
+        m.put("visual.ln_post.bias", new long[] {e});
+        m.put("visual.proj", new long[] {e, e});
+        int dw = k.decoderWidth();
+        blockShapes(m, "text_decoder.resblocks.", k.decoderLayers(), dw, k.decoderMlpWidth());
+        blockShapes(m, "text_decoder.cross_attn.", k.decoderLayers(), dw, k.decoderMlpWidth());
+        for (int i = 0; i < k.decoderLayers(); i++) {
+            m.put("text_decoder.cross_attn." + i + ".ln_1_kv.weight", new long[] {dw});
+            m.put("text_decoder.cross_attn." + i + ".ln_1_kv.bias", new long[] {dw});
+        }
+        m.put("text_decoder.ln_final.weight", new long[] {dw});
+        m.put("text_decoder.ln_final.bias", new long[] {dw});
+        m.put("text_decoder.text_projection", new long[] {dw, k.vocabSize()});
         return m;
     }
 
@@ -124,11 +171,13 @@ public final class ClipModel implements AutoCloseable {
         int vw = c.vision().width();
         int tw = c.text().width();
         for (Map.Entry<String, long[]> e : expectedShapes(c).entrySet()) {
-            String n = e.getKey();
+            String full = e.getKey();
+            String n = full.startsWith("text.") ? full.substring(5) : full; // CoCa's text tower: the same rules
             long[] shape = e.getValue();
             boolean visual = n.startsWith("visual.");
-            int width = visual ? vw : tw;
-            int layers = visual ? c.vision().layers() : c.text().layers();
+            boolean decoder = n.startsWith("text_decoder.");
+            int width = visual ? vw : decoder ? c.coca().decoderWidth() : tw;
+            int layers = visual ? c.vision().layers() : decoder ? c.coca().decoderLayers() : c.text().layers();
             double attnStd = Math.pow(width, -0.5);
             double projStd = attnStd * Math.pow(2.0 * layers, -0.5);
             double fcStd = Math.pow(2.0 * width, -0.5);
@@ -137,7 +186,7 @@ public final class ClipModel implements AutoCloseable {
             if (n.equals("logit_scale")) {
                 constant = Math.log(1 / 0.07);
                 std = 0;
-            } else if (n.endsWith("ln_1.weight") || n.endsWith("ln_2.weight") || n.matches(".*ln_(pre|post|final)\\.weight")) {
+            } else if (n.endsWith("ln_1.weight") || n.endsWith("ln_2.weight") || n.matches(".*ln_(pre|post|final|1_kv|q|k)\\.weight")) {
                 constant = 1;
                 std = 0;
             } else if (n.endsWith(".bias")) {
@@ -145,8 +194,14 @@ public final class ClipModel implements AutoCloseable {
                 std = 0;
             } else if (n.equals("token_embedding.weight")) {
                 std = 0.02;
-            } else if (n.equals("positional_embedding")) {
+            } else if (n.equals("positional_embedding") || n.equals("cls_emb")) {
                 std = 0.01;
+            } else if (n.equals("visual.attn_pool.query")) {
+                std = 1; // torch.randn, as open_clip's AttentionalPooler
+            } else if (n.endsWith("_proj_weight")) {
+                std = Math.pow(shape[1], -0.5); // q/k/v of the pooler: unit-variance outputs
+            } else if (n.equals("text_decoder.text_projection")) {
+                std = Math.pow(width, -0.5); // open_clip leaves it uninitialised (torch.empty); this is the init it intends
             } else if (n.endsWith("attn.in_proj_weight")) {
                 std = attnStd;
             } else if (n.endsWith("attn.out_proj.weight") || n.endsWith("mlp.c_proj.weight")) {
@@ -166,7 +221,7 @@ public final class ClipModel implements AutoCloseable {
             for (int i = 0; i < data.length; i++) {
                 data[i] = Double.isNaN(constant) ? (float) (rng.nextGaussian() * std) : (float) constant;
             }
-            params.put(n, Tensors.of(manager, data, new Shape(shape)).toType(dtype, false));
+            params.put(full, Tensors.of(manager, data, new Shape(shape)).toType(dtype, false));
         }
         return new ClipModel(c, manager, params);
     }
@@ -321,12 +376,117 @@ public final class ClipModel implements AutoCloseable {
             x = block(x, "visual.transformer.resblocks." + i + ".", v.heads(), null);
             put(trace, "block" + i + "_out", x);
         }
+        if (config.isCoca()) return cocaPool(x, b, trace);
         x = layerNorm(x, "visual.ln_post");
         put(trace, "ln_post_out", x);
         NDArray tokens = x.matMul(param("visual.proj"));
         NDArray global = tokens.get(":, 0, :");
         NDArray patchTokens = tokens.get(":, 1:, :");
         return new ImageFeatures(global, patchTokens);
+    }
+
+    /**
+     * CoCa's attentional pooler ("the original OpenCLIP CoCa setup"): its queries attend to ln_k of
+     * every image token; ln_post goes over all pooled tokens; token 0 times {@code visual.proj} is
+     * the contrastive embedding, tokens 1.. (not projected) are what the decoder reads.
+     */
+    private ImageFeatures cocaPool(NDArray x, long b, Map<String, NDArray> trace) {
+        put(trace, "transformer_out", x);
+        ModelConfig.Coca k = config.coca();
+        NDArray kv = layerNorm(x, "visual.attn_pool.ln_k");
+        NDArray q = layerNorm(param("visual.attn_pool.query"), "visual.attn_pool.ln_q");
+        q = q.reshape(1, k.poolerQueries(), config.embedDim()).repeat(0, b);
+        NDArray pooled = layers.attention(q, kv, "visual.attn_pool.attn.", k.poolerHeads(), null);
+        put(trace, "attn_pool_out", pooled);
+        pooled = layerNorm(pooled, "visual.ln_post");
+        put(trace, "ln_post_out", pooled);
+        return new ImageFeatures(pooled.get(":, 0, :").matMul(param("visual.proj")), pooled.get(":, 1:, :"));
+    }
+
+    /** CoCa's text tower output: the contrastive features (B, E) and the token embeddings (B, L, W) the decoder reads. */
+    public record TextTokens(NDArray features, NDArray tokens) {}
+
+    /**
+     * CoCa's text tower (open_clip {@code TextTransformer} with {@code embed_cls}, v2.29.0) on ids
+     * (B, L), L up to the context length: a cls token is appended at position L; the mask is causal,
+     * and the cls row also masks pads, shifted by one as open_clip does (column j &gt; 0 is seen iff
+     * ids[j-1] is not the pad id). Features: ln_final(cls) @ text_projection. Tokens: rows 0..L-1,
+     * without ln_final.
+     */
+    public TextTokens encodeTextTokens(long[][] ids, Map<String, NDArray> trace) {
+        if (!config.isCoca()) throw new KitException("encodeTextTokens needs a CoCa config; '" + config.name() + "' is CLIP");
+        ModelConfig.Text t = config.text();
+        int b = ids.length;
+        int len = ids[0].length;
+        for (int i = 0; i < b; i++) {
+            if (ids[i].length != len || len > t.contextLength()) {
+                throw new KitException("text " + i + " has " + ids[i].length + " token ids; config '" + config.name()
+                        + "' takes rows of one length up to " + t.contextLength());
+            }
+            for (long id : ids[i]) {
+                if (id < 0 || id >= t.vocabSize()) {
+                    throw new KitException("text " + i + " has token id " + id + " outside the vocabulary of " + t.vocabSize()
+                            + " (tokenizer does not match config '" + config.name() + "'?)");
+                }
+            }
+        }
+        long[] flat = new long[b * len];
+        for (int i = 0; i < b; i++) System.arraycopy(ids[i], 0, flat, i * len, len);
+        NDArray idArr = Tensors.of(manager, flat, new Shape((long) b * len));
+        NDArray x = ai.djl.nn.core.Embedding.embedding(idArr, param("text.token_embedding.weight"),
+                ai.djl.ndarray.types.SparseFormat.DENSE).singletonOrThrow().reshape(b, len, t.width());
+        NDArray cls = param("text.cls_emb").reshape(1, 1, t.width()).repeat(0, b);
+        x = x.concat(cls, 1);
+        NDArray pos = param("text.positional_embedding");
+        x = x.add(len + 1 == config.textPositions() ? pos : pos.get("0:" + (len + 1)));
+        NDArray mask = clsMask(ids, len + 1);
+        for (int i = 0; i < t.layers(); i++) x = block(x, "text.transformer.resblocks." + i + ".", t.heads(), mask);
+        put(trace, "transformer_out", x);
+        NDArray pooled = layerNorm(x.get(":, " + len + ", :"), "text.ln_final");
+        return new TextTokens(pooled.matMul(param("text.text_projection")), x.get(":, 0:" + len + ", :"));
+    }
+
+    /** The causal mask plus the cls row's shifted pad mask, (B, 1, n, n). */
+    private NDArray clsMask(long[][] ids, int n) {
+        int b = ids.length;
+        int pad = config.coca().padId();
+        float[] mk = new float[b * n * n];
+        for (int r = 0; r < b; r++) {
+            int base = r * n * n;
+            for (int i = 0; i < n; i++) {
+                for (int j = i + 1; j < n; j++) mk[base + i * n + j] = Float.NEGATIVE_INFINITY;
+            }
+            for (int j = 1; j < n; j++) {
+                if (ids[r][j - 1] == pad) mk[base + (n - 1) * n + j] = Float.NEGATIVE_INFINITY;
+            }
+        }
+        return Tensors.of(manager, mk, new Shape(b, 1, n, n)).toType(dataType(), false);
+    }
+
+    /**
+     * CoCa's multimodal decoder: per layer a causal self-attention block over {@code textTokens}
+     * (B, L, W), then a cross-attention block to {@code imageTokens} (B, Q-1, E); ln_final and
+     * {@code text_decoder.text_projection} give next-token logits (B, L, vocab). With
+     * {@code positions} (flat indices into B*L) only those rows are projected: the caption loss
+     * needs the labelled positions only.
+     */
+    public NDArray decode(NDArray textTokens, NDArray imageTokens, long[] positions, Map<String, NDArray> trace) {
+        if (!config.isCoca()) throw new KitException("decode needs a CoCa config; '" + config.name() + "' is CLIP");
+        ModelConfig.Coca k = config.coca();
+        long b = textTokens.getShape().get(0);
+        long len = textTokens.getShape().get(1);
+        NDArray x = textTokens;
+        NDArray mask = causalMask(len);
+        for (int i = 0; i < k.decoderLayers(); i++) {
+            x = block(x, "text_decoder.resblocks." + i + ".", k.decoderHeads(), mask);
+            x = layers.crossBlock(x, imageTokens, "text_decoder.cross_attn." + i + ".", k.decoderHeads());
+        }
+        x = layerNorm(x, "text_decoder.ln_final");
+        put(trace, "ln_final_out", x);
+        if (positions != null) {
+            x = x.reshape(b * len, k.decoderWidth()).get(Tensors.of(manager, positions));
+        }
+        return x.matMul(param("text_decoder.text_projection"));
     }
 
     /** The position the text tower pools at: argmax of the ids (the first EOT, as the official code). */
@@ -344,6 +504,7 @@ public final class ClipModel implements AutoCloseable {
      * (the mask is causal), so they are not computed unless a trace is asked for.
      */
     public NDArray encodeText(long[][] ids, Map<String, NDArray> trace) {
+        if (config.isCoca()) return encodeTextTokens(ids, trace).features();
         ModelConfig.Text t = config.text();
         int b = ids.length;
         int[] pool = new int[b];
@@ -429,46 +590,11 @@ public final class ClipModel implements AutoCloseable {
     }
 
     private NDArray layerNorm(NDArray x, String prefix) {
-        long w = x.getShape().getLastDimension();
-        if (x.getDataType() == DataType.FLOAT64) {
-            // DJL's layerNorm takes eps as a float (1e-5f != 1e-5): compute it exactly in double.
-            NDArray mu = x.mean(new int[] {-1}, true);
-            NDArray xc = x.sub(mu);
-            NDArray var = xc.square().mean(new int[] {-1}, true);
-            return xc.div(Tensors.add(var, config.lnEps()).sqrt()).mul(param(prefix + ".weight")).add(param(prefix + ".bias"));
-        }
-        return LayerNorm.layerNorm(x, new Shape(w), param(prefix + ".weight"), param(prefix + ".bias"),
-                (float) config.lnEps()).singletonOrThrow();
+        return layers.layerNorm(x, prefix);
     }
 
     private NDArray block(NDArray x, String prefix, int heads, NDArray mask) {
-        return Features.scoped(() -> blockOps(x, prefix, heads, mask));
-    }
-
-    private NDArray blockOps(NDArray x, String prefix, int heads, NDArray mask) {
-        x = x.add(attention(layerNorm(x, prefix + "ln_1"), prefix + "attn.", heads, mask));
-        NDArray h = Linear.linear(layerNorm(x, prefix + "ln_2"), param(prefix + "mlp.c_fc.weight"),
-                param(prefix + "mlp.c_fc.bias")).singletonOrThrow();
-        h = config.quickGelu() ? h.mul(Activation.sigmoid(h.mul(Tensors.scalar(h, 1.702)))) : Activation.gelu(h);
-        h = Linear.linear(h, param(prefix + "mlp.c_proj.weight"), param(prefix + "mlp.c_proj.bias")).singletonOrThrow();
-        return x.add(h);
-    }
-
-    private NDArray attention(NDArray x, String prefix, int heads, NDArray mask) {
-        Shape s = x.getShape();
-        long b = s.get(0);
-        long l = s.get(1);
-        long w = s.get(2);
-        long d = w / heads;
-        NDArray qkv = Linear.linear(x, param(prefix + "in_proj_weight"), param(prefix + "in_proj_bias")).singletonOrThrow();
-        NDList parts = qkv.split(3, 2);
-        NDArray q = parts.get(0).mul(Tensors.scalar(x, 1.0 / Math.sqrt(d))).reshape(b, l, heads, d).transpose(0, 2, 1, 3);
-        NDArray k = parts.get(1).reshape(b, l, heads, d).transpose(0, 2, 3, 1);
-        NDArray v = parts.get(2).reshape(b, l, heads, d).transpose(0, 2, 1, 3);
-        NDArray scores = q.matMul(k);
-        if (mask != null) scores = scores.add(mask);
-        NDArray out = scores.softmax(-1).matMul(v).transpose(0, 2, 1, 3).reshape(b, l, w);
-        return Linear.linear(out, param(prefix + "out_proj.weight"), param(prefix + "out_proj.bias")).singletonOrThrow();
+        return layers.block(x, prefix, heads, mask);
     }
 
     private static void put(Map<String, NDArray> trace, String key, NDArray x) {

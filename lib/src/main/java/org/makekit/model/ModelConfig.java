@@ -24,9 +24,11 @@ import org.makekit.util.KitException;
  * @param text          the text tower
  * @param tokenizer     "clip-bpe" (OpenAI's 49,408-token BPE) or "gpt2-r50k" (GPT-2 BPE via JTokkit)
  * @param lnEps         LayerNorm epsilon
+ * @param coca          CoCa's parts (open_clip's {@code multimodal_cfg} with the attentional pooler and the
+ *                      text cls token), or null for CLIP
  */
 public record ModelConfig(String name, int embedDim, boolean quickGelu, Vision vision, Text text, String tokenizer,
-                          double lnEps) {
+                          double lnEps, Coca coca) {
 
     /** Image tower: square images of {@code imageSize} px cut into {@code patchSize} px patches. */
     public record Vision(int imageSize, int patchSize, int width, int layers, int heads, double mlpRatio) {
@@ -43,6 +45,19 @@ public record ModelConfig(String name, int embedDim, boolean quickGelu, Vision v
         }
     }
 
+    /**
+     * CoCa (open_clip {@code coca_model.py}): an attentional pooler of {@code poolerQueries} queries
+     * over the image tokens (query 0 is the contrastive embedding, the rest feed the decoder), a cls
+     * token appended to the text, and a multimodal decoder (causal self-attention, then cross-attention
+     * to the image tokens) predicting the next token over {@code vocabSize} ids.
+     */
+    public record Coca(int poolerQueries, int poolerHeads, int decoderWidth, int decoderLayers, int decoderHeads,
+                       double decoderMlpRatio, int vocabSize, int padId) {
+        public int decoderMlpWidth() {
+            return (int) Math.round(decoderWidth * decoderMlpRatio);
+        }
+    }
+
     /** Causal text tower. */
     public record Text(int contextLength, int vocabSize, int width, int layers, int heads, double mlpRatio) {
         public int mlpWidth() {
@@ -51,15 +66,17 @@ public record ModelConfig(String name, int embedDim, boolean quickGelu, Vision v
     }
 
     private static final Set<String> TOP = Set.of("name", "description", "embed_dim", "quick_gelu", "vision_cfg",
-            "text_cfg", "tokenizer", "ln_eps");
+            "text_cfg", "tokenizer", "ln_eps", "multimodal_cfg", "custom_text");
     private static final Set<String> VISION = Set.of("image_size", "patch_size", "width", "layers", "heads",
-            "head_width", "mlp_ratio");
+            "head_width", "mlp_ratio", "attentional_pool", "attn_pooler_queries", "attn_pooler_heads", "output_tokens");
     private static final Set<String> TEXT = Set.of("context_length", "vocab_size", "width", "layers", "heads",
-            "head_width", "mlp_ratio");
+            "head_width", "mlp_ratio", "embed_cls", "output_tokens", "pad_id");
+    private static final Set<String> MULTIMODAL = Set.of("context_length", "vocab_size", "width", "layers", "heads",
+            "head_width", "mlp_ratio", "attn_pooler_heads");
     public static final Set<String> TOKENIZERS = Set.of("clip-bpe", "gpt2-r50k");
 
     /** The configs shipped with the kit. */
-    public static final Set<String> BUILTIN = Set.of("tiny", "small", "ViT-B-16");
+    public static final Set<String> BUILTIN = Set.of("tiny", "small", "ViT-B-16", "coca-tiny", "coca_ViT-B-32");
 
     /** A built-in config by name ("tiny", "small", "ViT-B-16"), or a JSON file path. */
     public static ModelConfig load(String nameOrPath) {
@@ -118,9 +135,39 @@ public record ModelConfig(String name, int embedDim, boolean quickGelu, Vision v
             throw new KitException(where + ": field 'tokenizer' is '" + tok + "', expected one of " + TOKENIZERS);
         }
         String name = o.has("name") ? o.get("name").getAsString() : fallbackName;
+        Coca coca = null;
+        boolean pool = v.has("attentional_pool") && v.get("attentional_pool").getAsBoolean();
+        boolean cls = t.has("embed_cls") && t.get("embed_cls").getAsBoolean();
+        if (o.has("multimodal_cfg")) {
+            JsonObject mm = object(o, "multimodal_cfg", where);
+            checkKeys(mm, MULTIMODAL, where, "multimodal_cfg.");
+            if (!pool || !cls) {
+                throw new KitException(where + ": a CoCa config (multimodal_cfg) needs vision_cfg.attentional_pool and "
+                        + "text_cfg.embed_cls true, as open_clip's coca configs have");
+            }
+            int mw = positive(mm, "width", where, "multimodal_cfg.");
+            if (mw != tWidth) {
+                throw new KitException(where + ": multimodal_cfg.width " + mw + " must equal text_cfg.width " + tWidth
+                        + " (the decoder reads the text tower's token embeddings)");
+            }
+            int queries = v.has("attn_pooler_queries") ? positive(v, "attn_pooler_queries", where, "vision_cfg.") : 256;
+            if (queries < 2) throw new KitException(where + ": vision_cfg.attn_pooler_queries must be at least 2");
+            int poolHeads = v.has("attn_pooler_heads") ? positive(v, "attn_pooler_heads", where, "vision_cfg.") : 8;
+            int embed = positive(o, "embed_dim", where, "");
+            if (embed % poolHeads != 0) {
+                throw new KitException(where + ": vision_cfg.attn_pooler_heads " + poolHeads + " does not divide embed_dim " + embed);
+            }
+            int padId = t.has("pad_id") ? t.get("pad_id").getAsInt() : 0;
+            coca = new Coca(queries, poolHeads, mw, positive(mm, "layers", where, "multimodal_cfg."),
+                    heads(mm, mw, where, "multimodal_cfg."), ratio(mm, where, "multimodal_cfg."),
+                    positive(mm, "vocab_size", where, "multimodal_cfg."), padId);
+        } else if (pool || cls) {
+            throw new KitException(where + ": attentional_pool / embed_cls without multimodal_cfg: only the CoCa "
+                    + "structure of these options is built (add multimodal_cfg)");
+        }
         return new ModelConfig(name, positive(o, "embed_dim", where, ""),
                 o.has("quick_gelu") && o.get("quick_gelu").getAsBoolean(), vision, text, tok,
-                o.has("ln_eps") ? o.get("ln_eps").getAsDouble() : 1e-5);
+                o.has("ln_eps") ? o.get("ln_eps").getAsDouble() : 1e-5, coca);
     }
 
     private static void checkKeys(JsonObject o, Set<String> allowed, String where, String prefix) {
@@ -178,6 +225,28 @@ public record ModelConfig(String name, int embedDim, boolean quickGelu, Vision v
         return new ModelConfig(name, embedDim, quickGelu,
                 new Vision(vision.imageSize, vision.patchSize, vision.width, vision.layers, visionHeads, vision.mlpRatio),
                 new Text(text.contextLength, text.vocabSize, text.width, text.layers, textHeads, text.mlpRatio),
-                tokenizer, lnEps);
+                tokenizer, lnEps, coca);
+    }
+
+    /**
+     * The CoCa config that stands beside a CLIP config in the tables: tiny -> coca-tiny, ViT-B-16 ->
+     * coca_ViT-B-32 (the paper's CoCa baseline is open_clip's coca_ViT-B-32); a CoCa config is itself.
+     */
+    public static String captioningCounterpart(String nameOrPath) {
+        if (nameOrPath.equals("tiny")) return "coca-tiny";
+        if (nameOrPath.equals("ViT-B-16")) return "coca_ViT-B-32";
+        if (load(nameOrPath).isCoca()) return nameOrPath;
+        throw new KitException("no CoCa counterpart of model config '" + nameOrPath + "': CoCa rows need a CoCa config "
+                + "(coca-tiny, coca_ViT-B-32, or a JSON with multimodal_cfg)");
+    }
+
+    /** True for a CoCa config (attentional pooler, text cls token, multimodal decoder). */
+    public boolean isCoca() {
+        return coca != null;
+    }
+
+    /** Positions of the text tower: the context, plus CoCa's cls token. */
+    public int textPositions() {
+        return text.contextLength + (coca != null ? 1 : 0);
     }
 }

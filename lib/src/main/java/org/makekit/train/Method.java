@@ -8,6 +8,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import org.makekit.loss.ClipLoss;
+import org.makekit.loss.CocaLoss;
 import org.makekit.loss.MakeLoss;
 import org.makekit.loss.Objective;
 import org.makekit.loss.SigLipLoss;
@@ -34,7 +35,11 @@ public record Method(String id, String description, String paperLabel, boolean k
                      Set<Output> outputs, ObjectiveFactory objective, Map<String, String> marks) {
 
     /** Model outputs a method may need besides the global image and text features. */
-    public enum Output { GLOBAL, PATCHES }
+    public enum Output {
+        GLOBAL, PATCHES,
+        /** CoCa's decoder: next-token logits at the caption's labelled positions (needs a CoCa model config). */
+        CAPTION
+    }
 
     /** What a run lets an objective depend on. */
     public record Settings(MakeLoss.Mode mode, int k, double slraSigma) {
@@ -60,6 +65,12 @@ public record Method(String id, String description, String paperLabel, boolean k
     public static final Method SIGLIP_AUGMENTED = register(new Method("siglip-augmented",
             "SigLIP on knowledge-augmented captions", "SigLIP", true, TextBatch.Layout.AUGMENTED_RAW, Set.of(Output.GLOBAL),
             s -> SigLipLoss.objective(), Map.of()));
+    public static final Method COCA = register(new Method("coca",
+            "CoCa: contrastive + captioning (open_clip's coca; Tables 1-2)", "CoCa", false, TextBatch.Layout.RAW,
+            Set.of(Output.GLOBAL, Output.CAPTION), s -> CocaLoss.objective(), Map.of()));
+    public static final Method COCA_AUGMENTED = register(new Method("coca-augmented",
+            "CoCa on knowledge-augmented captions (Derm1M-dagger, Tables 1-2)", "CoCa", true, TextBatch.Layout.AUGMENTED_RAW,
+            Set.of(Output.GLOBAL, Output.CAPTION), s -> CocaLoss.objective(), Map.of()));
     public static final Method MKCL_KNOWLEDGE = register(makeRow("mkcl-knowledge",
             "MKCL, knowledge set only (Table 3 row 2)", "mkcl-knowledge", TextBatch.Layout.KNOWLEDGE, false, false, Map.of("mkcl", "✓#")));
     public static final Method MKCL = register(makeRow("mkcl", "MKCL, knowledge set + sub-texts (Table 3 row 3)", "mkcl",

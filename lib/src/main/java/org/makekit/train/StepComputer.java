@@ -17,6 +17,7 @@ import org.makekit.loss.Objective;
 import org.makekit.model.ClipModel;
 import org.makekit.model.Features;
 import org.makekit.text.Tokenizer;
+import org.makekit.util.KitException;
 import org.makekit.util.Tensors;
 
 /**
@@ -65,6 +66,17 @@ public final class StepComputer {
         this.tokenizer = tokenizer;
         this.microBatch = microBatch;
         this.textChunk = Math.max(1, textChunk);
+        if (method.needs(Method.Output.CAPTION)) {
+            if (!replicas.get(0).config().isCoca()) {
+                throw new KitException("method '" + method.id() + "' trains a captioning decoder and needs a CoCa model config "
+                        + "(coca-tiny, coca_ViT-B-32 or a JSON with multimodal_cfg); '" + replicas.get(0).config().name()
+                        + "' is CLIP");
+            }
+            if (!direct()) {
+                throw new KitException("method '" + method.id() + "' runs on the direct path only (one device, float32, no "
+                        + "--micro-batch): gradient caching of the caption loss is not built");
+            }
+        }
     }
 
     public boolean direct() {
@@ -91,6 +103,7 @@ public final class StepComputer {
         zeroGrads(master);
         for (ClipModel r : replicas) if (!shared) zeroGrads(r.parameters());
         int batch = texts.mask().length;
+        if (method.needs(Method.Output.CAPTION)) return computeCaptioning(pixels, batch, texts, rows, lossScale);
         return direct() ? computeDirect(pixels, batch, texts, rows, lossScale) : computeCached(pixels, batch, texts, rows, lossScale);
     }
 
@@ -111,6 +124,47 @@ public final class StepComputer {
             NDArray pat = patches ? Features.l2normalize(f.patches()) : null;
             NDArray txtU = Features.l2normalize(TextEncoder.encodeAll(m, TextEncoder.plan(texts.unique(), tokenizer, textChunk)));
             v = lossAndBackward(gc, img, pat, Features.gatherRows(txtU, texts.rowToUnique()), texts, rows, lossScale);
+        }
+        return finish(v, lossScale, null);
+    }
+
+    /**
+     * CoCa's step (direct path): one pass of the text tower gives the contrastive features and the
+     * token embeddings; the decoder reads the image's pooled tokens and predicts each next token;
+     * only labelled positions (label not the pad id) are projected to the vocabulary.
+     */
+    private Result computeCaptioning(float[] pixels, int batch, TextBatch texts, List<TrainingRow> rows, double lossScale) {
+        ClipModel m = replicas.get(0);
+        if (texts.rowToUnique().length != batch) {
+            throw new KitException("method '" + method.id() + "' needs one text per image, got " + texts.rowToUnique().length
+                    + " for " + batch + " images");
+        }
+        List<String> captions = new ArrayList<>();
+        for (long u : texts.rowToUnique()) captions.add(texts.unique().get((int) u));
+        long[][] ids = tokenizer.encode(captions);
+        int len = ids[0].length;
+        int pad = m.config().coca().padId();
+        List<Long> positions = new ArrayList<>();
+        List<Long> labels = new ArrayList<>();
+        for (int r = 0; r < batch; r++) {
+            for (int t = 0; t < len - 1; t++) {
+                if (ids[r][t + 1] != pad) {
+                    positions.add((long) r * (len - 1) + t);
+                    labels.add(ids[r][t + 1]);
+                }
+            }
+        }
+        Objective.Value v;
+        try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+            ClipModel.ImageFeatures f = m.encodeImage(images(m, pixels, 0, batch), null);
+            ClipModel.TextTokens tt = m.encodeTextTokens(ids, null);
+            NDArray logits = m.decode(tt.tokens().get(":, 0:" + (len - 1) + ", :"), f.patches(),
+                    positions.stream().mapToLong(Long::longValue).toArray(), null);
+            v = objective.compute(new Objective.Inputs(Features.l2normalize(f.global()), null,
+                    Features.l2normalize(tt.features()), texts.mask(), rows, master.get("logit_scale"),
+                    master.get(ClipModel.LOGIT_BIAS), new Objective.Caption(logits,
+                    labels.stream().mapToLong(Long::longValue).toArray())));
+            gc.backward(lossScale == 1.0 ? v.loss() : Tensors.mul(v.loss(), lossScale));
         }
         return finish(v, lossScale, null);
     }
