@@ -17,6 +17,7 @@ import java.util.stream.Stream;
 import org.makekit.data.Weights;
 import org.makekit.eval.Embedder;
 import org.makekit.model.Safetensors;
+import org.makekit.model.Captioner;
 import org.makekit.model.ClipModel;
 import org.makekit.model.ModelConfig;
 import org.makekit.report.Csv;
@@ -50,6 +51,21 @@ public class embed implements Callable<Integer> {
 
     @Option(names = "--texts", description = "a UTF-8 text file, one text per line")
     Path texts;
+
+    @Option(names = "--caption", description = "with a CoCa model: also describe each image (captions.csv)")
+    boolean caption;
+
+    @Option(names = "--caption-strategy", description = "greedy, top-k or beam (default: ${DEFAULT-VALUE})")
+    String captionStrategy = "beam";
+
+    @Option(names = "--caption-length", description = "tokens generated at most (default: ${DEFAULT-VALUE}, as open_clip's generate)")
+    int captionLength = 30;
+
+    @Option(names = "--top-k", description = "candidates for top-k sampling (default: ${DEFAULT-VALUE})")
+    int topK = 20;
+
+    @Option(names = "--beams", description = "beams for beam search (default: ${DEFAULT-VALUE})")
+    int beams = 6;
 
     @Option(names = "--out", description = "output folder (default: ${DEFAULT-VALUE})")
     Path out = Path.of("runs/embed");
@@ -95,6 +111,25 @@ public class embed implements Callable<Integer> {
                 for (int i = 0; i < px.count(); i++) names.add(pixels + "[" + i + "]");
             }
             float[][] txt = e.texts(lines, true);
+            if (caption) {
+                if (!cfg.isCoca()) throw new KitException("--caption needs a CoCa model config (coca-tiny, coca_ViT-B-32); '" + cfg.name() + "' is CLIP");
+                Captioner.Strategy st = switch (captionStrategy) {
+                    case "greedy" -> Captioner.Strategy.GREEDY;
+                    case "top-k" -> Captioner.Strategy.TOP_K;
+                    case "beam" -> Captioner.Strategy.BEAM;
+                    default -> throw new KitException("--caption-strategy " + captionStrategy + ": expected greedy, top-k or beam");
+                };
+                // open_clip's generate: EOT not before 5 tokens
+                List<String> caps = e.captions(files, new Captioner.Options(st, captionLength, topK, beams, 1.0, seed, 5), true);
+                Files.createDirectories(out);
+                StringBuilder csv = new StringBuilder("path,caption\n");
+                for (int i = 0; i < files.size(); i++) {
+                    System.out.println(files.get(i).getFileName() + ": " + caps.get(i));
+                    csv.append('"').append(files.get(i).toString().replace("\"", "\"\"")).append("\",\"")
+                            .append(caps.get(i).replace("\"", "\"\"")).append("\"\n");
+                }
+                Files.writeString(out.resolve("captions.csv"), csv);
+            }
             Files.createDirectories(out);
             if (img.length > 0) Csv.writeVectors(out.resolve("image_embeddings.csv"), "path", names, img);
             if (!lines.isEmpty()) Csv.writeVectors(out.resolve("text_embeddings.csv"), "text", lines, txt);

@@ -86,6 +86,24 @@ public final class Embedder {
         }
     }
 
+    /** Captions of image files from a CoCa model (one string each), with a progress bar. */
+    public List<String> captions(List<Path> files, org.makekit.model.Captioner.Options options, boolean showProgress) {
+        org.makekit.model.Captioner captioner = new org.makekit.model.Captioner(model, tokenizer.sotId(), tokenizer.eotId());
+        int size = model.config().vision().imageSize();
+        List<String> out = new java.util.ArrayList<>();
+        try (Progress p = showProgress ? new Progress("captions", files.size(), "img") : null) {
+            for (Path f : files) {
+                float[] px = ImageTransforms.eval(Images.read(f), size);
+                try (NDScope scope = new NDScope()) {
+                    NDArray x = Tensors.of(model.manager(), px, new Shape(1, 3, size, size), model.dataType());
+                    out.add(tokenizer.decode(captioner.generate(x, options).get(0)));
+                }
+                if (p != null) p.step(1);
+            }
+        }
+        return out;
+    }
+
     private CompletableFuture<float[]> decode(List<Path> files, int start, int size, ExecutorService pool) {
         int n = Math.min(batchSize, files.size() - start);
         int per = 3 * size * size;

@@ -150,6 +150,10 @@ public record ModelConfig(String name, int embedDim, boolean quickGelu, Vision v
                 throw new KitException(where + ": multimodal_cfg.width " + mw + " must equal text_cfg.width " + tWidth
                         + " (the decoder reads the text tower's token embeddings)");
             }
+            if (mw != positive(o, "embed_dim", where, "")) {
+                throw new KitException(where + ": multimodal_cfg.width " + mw + " must equal embed_dim (the decoder "
+                        + "cross-attends to the attentional pooler's tokens, which have embed_dim)");
+            }
             int queries = v.has("attn_pooler_queries") ? positive(v, "attn_pooler_queries", where, "vision_cfg.") : 256;
             if (queries < 2) throw new KitException(where + ": vision_cfg.attn_pooler_queries must be at least 2");
             int poolHeads = v.has("attn_pooler_heads") ? positive(v, "attn_pooler_heads", where, "vision_cfg.") : 8;

@@ -36,6 +36,8 @@ public final class ClipBpeTokenizer implements Tokenizer {
     private final Map<String, Integer> ranks = new HashMap<>();
     private final String[] byteEncoder = new String[256];
     private final Map<String, int[]> cache = new ConcurrentHashMap<>();
+    private final List<String> vocabulary = new ArrayList<>(49408);
+    private final Map<Integer, Integer> byteDecoder = new HashMap<>();
 
     /** The tokenizer with the merges file shipped in the kit. */
     public static synchronized ClipBpeTokenizer builtin(int contextLength) {
@@ -111,8 +113,29 @@ public final class ClipBpeTokenizer implements Tokenizer {
         vocab.add("<start_of_text>");
         vocab.add("<end_of_text>");
         for (int i = 0; i < vocab.size(); i++) encoder.put(vocab.get(i), i);
+        vocabulary.addAll(vocab);
+        for (int i = 0; i < 256; i++) byteDecoder.put(cs.get(i), bs.get(i));
         cache.put("<start_of_text>", new int[] {sotId()});
         cache.put("<end_of_text>", new int[] {eotId()});
+    }
+
+    /** As OpenAI's SimpleTokenizer.decode: tokens joined, bytes restored, end-of-word marks as spaces. */
+    @Override
+    public String decode(long[] ids) {
+        StringBuilder sb = new StringBuilder();
+        for (int id : content(ids)) if (id >= 0 && id < 49406) sb.append(vocabulary.get(id));
+        String text = sb.toString();
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        text.codePoints().forEach(cp -> {
+            Integer b = byteDecoder.get(cp);
+            if (b != null) {
+                bytes.write(b);
+            } else {
+                byte[] u = new String(Character.toChars(cp)).getBytes(StandardCharsets.UTF_8);
+                bytes.write(u, 0, u.length);
+            }
+        });
+        return new String(bytes.toByteArray(), StandardCharsets.UTF_8).replace("</w>", " ").strip();
     }
 
     @Override

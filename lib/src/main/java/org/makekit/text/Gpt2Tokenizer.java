@@ -45,6 +45,13 @@ public final class Gpt2Tokenizer implements Tokenizer {
     }
 
     @Override
+    public String decode(long[] ids) {
+        IntArrayList list = new IntArrayList();
+        for (int id : content(ids)) if (id < 50256) list.add(id);
+        return ENCODING.decode(list).strip();
+    }
+
+    @Override
     public int[] bpe(String text) {
         IntArrayList ids = ENCODING.encodeOrdinary(TextCleaner.clean(text));
         return ids.toArray();

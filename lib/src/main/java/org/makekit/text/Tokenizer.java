@@ -43,6 +43,19 @@ public interface Tokenizer {
         return out;
     }
 
+    /** Text of BPE ids (SOT, EOT and pad 0 after EOT left out), e.g. a generated caption. */
+    String decode(long[] ids);
+
+    /** The ids between SOT and the first EOT, as ints (what {@link #decode} turns into text). */
+    default int[] content(long[] ids) {
+        int from = ids.length > 0 && ids[0] == sotId() ? 1 : 0;
+        int to = from;
+        while (to < ids.length && ids[to] != eotId()) to++;
+        int[] out = new int[to - from];
+        for (int i = 0; i < out.length; i++) out[i] = (int) ids[from + i];
+        return out;
+    }
+
     /** Number of BPE tokens a text has (without SOT/EOT): over contextLength-2 means it is truncated. */
     default int countTokens(String text) {
         return bpe(text).length;

@@ -187,8 +187,8 @@ class CocaGoldenTest {
             ClipModel model = ClipModel.create(tiny, m, 1, DataType.FLOAT32);
             NDArray img = m.randomNormal(new ai.djl.ndarray.types.Shape(2, 3, 64, 64));
             ClipModel.ImageFeatures f = model.encodeImage(img, null);
-            assertArrayEquals(new long[] {2, 128}, f.global().getShape().getShape());
-            assertArrayEquals(new long[] {2, 32, 128}, f.patches().getShape().getShape());
+            assertArrayEquals(new long[] {2, 192}, f.global().getShape().getShape());
+            assertArrayEquals(new long[] {2, 32, 192}, f.patches().getShape().getShape());
         }
         KitException e = assertThrows(KitException.class, () -> ModelConfig.parse("""
                 {"embed_dim": 8, "vision_cfg": {"image_size": 8, "patch_size": 4, "width": 8, "layers": 1, "heads": 1,

@@ -28,6 +28,22 @@ class TokenizerTest {
     }
 
     @Test
+    void decodeGivesBackTheTextAsOpenAisSimpleTokenizerDoes() {
+        ClipBpeTokenizer clip = ClipBpeTokenizer.builtin(77);
+        // SimpleTokenizer: lower-cased, words joined by the end-of-word marks, punctuation its own word
+        assertEquals("erythematous plaque with silvery scale , 2 mm .",
+                clip.decode(clip.encode("Erythematous plaque with silvery scale, 2 mm.")));
+        assertEquals("café", clip.decode(clip.encode("café")), "bytes restored to UTF-8");
+        Gpt2Tokenizer gpt2 = new Gpt2Tokenizer(77);
+        assertEquals("Erythematous plaque with silvery scale.", gpt2.decode(gpt2.encode("Erythematous plaque with silvery scale.")));
+        assertEquals("", gpt2.decode(gpt2.encode("")));
+        // stops at EOT: what follows (pads, or anything a sampler produced after it) is not text
+        long[] ids = clip.encode("red papule");
+        ids[5] = 320;
+        assertEquals("red papule", clip.decode(ids));
+    }
+
+    @Test
     void longTextsAreCutWithEotLast() {
         for (Tokenizer t : new Tokenizer[] {new Gpt2Tokenizer(77), ClipBpeTokenizer.builtin(77)}) {
             long[] ids = t.encode("scale ".repeat(200));
