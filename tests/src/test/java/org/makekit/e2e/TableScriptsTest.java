@@ -52,10 +52,15 @@ class TableScriptsTest {
         Run t1 = Run.script("table1", 900, args(out));
         assertEquals(0, t1.exit, t1.out);
         assertTrue(t1.out.contains("reusing"), "table1 reuses table3's CLIP and MAKE models:\n" + t1.out);
-        checkCsv(out.resolve("table1.csv"), 5, 4);
+        checkCsv(out.resolve("table1.csv"), 7, 4);
+        assertTrue(t1.out.contains("training coca") && t1.out.contains("Table 1, row CoCa/Derm1M"),
+                "the CoCa rows train (coca-tiny) and the paper's CoCa numbers are printed:\n" + t1.out);
+        assertTrue(Files.exists(out.resolve("coca/model.safetensors")) && Files.exists(out.resolve("coca-augmented/model.safetensors")));
+        var cocaCfg = org.makekit.util.Json.parse(Files.readString(out.resolve("coca/config.json"))).getAsJsonObject();
+        assertEquals("coca-tiny", cocaCfg.get("model").getAsString(), "the CoCa counterpart of tiny");
         Run t2 = Run.script("table2", 900, args(out));
         assertEquals(0, t2.exit, t2.out);
-        checkCsv(out.resolve("table2.csv"), 5, 9);
+        checkCsv(out.resolve("table2.csv"), 7, 9);
         assertTrue(t2.out.contains("Table 2, row MAKE"), "paper rows printed with their source:\n" + t2.out);
 
         // --concept-terms: the built-in lexicon less SynthDerm's first concept; that one must be left out, the rest scored.
