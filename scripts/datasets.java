@@ -4,6 +4,7 @@
 //DESCRIPTION List the datasets the kit knows (data-manifests/), what is present and what is missing.
 
 import java.util.concurrent.Callable;
+import org.makekit.data.EvalSets;
 import org.makekit.data.Manifest;
 import org.makekit.data.Weights;
 import org.makekit.util.Cli;
@@ -26,11 +27,13 @@ public class datasets implements Callable<Integer> {
         StringColumn license = StringColumn.create("licence");
         StringColumn status = StringColumn.create("status");
         for (Manifest m : Manifest.all()) {
-            Manifest.Status s = m.status(m.dataDir(null));
             name.append(m.name());
             access.append(m.access());
             license.append(m.license().length() > 28 ? m.license().substring(0, 27) + "…" : m.license());
-            status.append((s.present() ? "present: " : "") + s.detail());
+            status.append(EvalSets.status(m.name(), m.dataDir(null), () -> {
+                Manifest.Status s = m.status(m.dataDir(null));
+                return (s.present() ? "present: " : "") + s.detail();
+            }));
         }
         t.addColumns(name, access, license, status);
         System.out.println(t.printAll());

@@ -12,6 +12,8 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.makekit.data.Datasets;
+import org.makekit.data.EvalSets;
+import org.makekit.data.Manifest;
 import org.makekit.data.Weights;
 import org.makekit.data.SynthDerm;
 import org.makekit.data.TrainingRow;
@@ -36,8 +38,9 @@ public class evaluate implements Callable<Integer> {
     @Option(names = "--model", description = "model config (default: ${DEFAULT-VALUE})") String model = "tiny";
     @Option(names = "--weights", required = true, description = "a run's model.safetensors, any PyTorch/safetensors weights file or folder, "
             + "or a released model by name (make, dermlip, openai, ...; see datasets)") String weights;
-    @Option(names = "--dataset", description = "synthderm or ham10000 (through its manifest)") String dataset;
-    @Option(names = "--local-dir", description = "data folder for --dataset") Path localDir;
+    @Option(names = "--dataset", description = {"a dataset by manifest: pad-ufes-20, fitzpatrick17k, sd-128, snu-134, skincon, derm7pt,",
+            "skincap (read in their release layouts), synthderm or ham10000"}) String dataset;
+    @Option(names = "--local-dir", description = "data folder for --dataset (default: the manifest's data folder)") Path localDir;
     @Option(names = "--csv", description = "a training table, or any CSV with an image column and label/caption columns") Path csv;
     @Option(names = "--image-root", description = "folder image paths are relative to (default: the CSV's folder)") Path imageRoot;
     @Option(names = "--image-column", description = "(default: ${DEFAULT-VALUE})") String imageColumn = "image";
@@ -45,7 +48,8 @@ public class evaluate implements Callable<Integer> {
     @Option(names = "--caption-column", description = "(default: ${DEFAULT-VALUE})") String captionColumn = "caption";
     @Option(names = "--concepts", description = "CSV of concept labels: image column plus one 0/1 column per concept") Path concepts;
     @Option(names = "--concept-terms", description = "concept lexicon JSON {concept: [terms]} (default: the built-in dermatology one)") Path conceptTerms;
-    @Option(names = "--split", description = "rows to score (default: ${DEFAULT-VALUE})") String split = "test";
+    @Option(names = "--split", description = {"rows to score: all, or a split the data has (default: all for the paper's",
+            "evaluation sets, whose zero-shot protocol scores whole sets; test otherwise)"}) String split;
     @Option(names = "--min-positives", description = "concepts with fewer positives are reported and left out (default: ${DEFAULT-VALUE})") int minPositives = 10;
     @Option(names = "--out", description = "output folder (default: ${DEFAULT-VALUE})") Path out = Path.of("runs/evaluate");
 
@@ -56,6 +60,20 @@ public class evaluate implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Files.createDirectories(out);
+        ConceptLexicon lexicon = conceptTerms != null ? ConceptLexicon.load(conceptTerms) : ConceptLexicon.builtin();
+        if (dataset != null && EvalSets.has(dataset)) {
+            Manifest mf = Manifest.find(dataset);
+            EvalSets.EvalSet set = EvalSets.read(dataset, mf.dataDir(localDir), split == null ? "all" : split);
+            System.out.println(set.summary());
+            set.notes().forEach(n -> System.out.println("  " + n));
+            if (!set.classes().isEmpty()) {
+                System.out.println("  classes (" + set.classes().size() + ", from the dataset): " + String.join(", ",
+                        set.classes().subList(0, Math.min(8, set.classes().size()))) + (set.classes().size() > 8 ? ", ..." : ""));
+            }
+            return report(Experiment.evaluate(model, ModelConfig.load(model), Weights.require(weights),
+                    Experiment.Task.of(set, minPositives, lexicon), Double.NaN), set.rows().size(), dataset);
+        }
+        if (split == null) split = "test";
         Path table = csv;
         Path conceptCsv = concepts;
         if (dataset != null) {
@@ -72,11 +90,13 @@ public class evaluate implements Callable<Integer> {
         Path root = imageRoot != null ? imageRoot : table.toAbsolutePath().getParent();
         List<TrainingRow> rows = EvalData.read(table, split, imageColumn, labelColumn, captionColumn);
         var labels = conceptCsv == null ? null : Experiment.readConceptLabels(conceptCsv, imageColumn);
-        long t0 = System.nanoTime();
-        ConceptLexicon lexicon = conceptTerms != null ? ConceptLexicon.load(conceptTerms) : ConceptLexicon.builtin();
         Experiment.Task task = new Experiment.Task(rows, root, labels, conceptCsv == null ? null : conceptCsv.toAbsolutePath().getParent(),
                 minPositives, lexicon);
-        Experiment.Scores s = Experiment.evaluate(model, ModelConfig.load(model), Weights.require(weights), task, Double.NaN);
+        return report(Experiment.evaluate(model, ModelConfig.load(model), Weights.require(weights), task, Double.NaN), rows.size(),
+                split);
+    }
+
+    private int report(Experiment.Scores s, int images, String what) throws Exception {
         Map<String, Double> results = new LinkedHashMap<>();
         if (s.zeroShot() != null) s.zeroShot().asMap().forEach((k, v) -> results.put("zero_shot_" + k, ((Number) v).doubleValue()));
         if (s.concepts() != null) {
@@ -87,14 +107,14 @@ public class evaluate implements Callable<Integer> {
         StringBuilder csvOut = new StringBuilder("metric,value\n");
         results.forEach((k, v) -> csvOut.append('"').append(k).append("\",").append(String.format(Locale.ROOT, "%.6f", v)).append('\n'));
         Files.writeString(out.resolve("results.csv"), csvOut);
-        Table t = Table.create("evaluation of " + weights + " on " + rows.size() + " images ('" + split + "')");
+        Table t = Table.create("evaluation of " + weights + " on " + images + " images ('" + what + "')");
         t.addColumns(StringColumn.create("metric", results.keySet()),
                 DoubleColumn.create("value", results.values().stream().mapToDouble(d -> Math.round(d * 10000) / 10000.0).toArray()));
         System.out.println(t.printAll());
         if (s.concepts() != null && !s.concepts().excluded().isEmpty()) {
             System.out.println("concepts left out: " + s.concepts().excluded());
         }
-        System.out.printf(Locale.ROOT, "done in %.1f s; %s%n", (System.nanoTime() - t0) / 1e9, out.resolve("results.csv"));
+        System.out.println("wrote " + out.resolve("results.csv"));
         return 0;
     }
 }

@@ -75,6 +75,22 @@ public final class EvalSets {
         return READERS.keySet();
     }
 
+    /**
+     * One line of what is on disk for a dataset: for a set with a reader, its rows, images found and
+     * missing (or why it cannot be read); otherwise {@code otherwise}'s line.
+     */
+    public static String status(String dataset, Path dir, java.util.function.Supplier<String> otherwise) {
+        if (!has(dataset)) return otherwise.get();
+        if (!Files.isDirectory(dir)) return "missing (" + dir + ")";
+        try {
+            EvalSet s = read(dataset, dir, "all");
+            return (s.rows().isEmpty() ? "no images: " : "present: ") + s.listed() + " rows, " + s.rows().size() + " images found, "
+                    + s.missing() + " missing (" + dir + ")";
+        } catch (KitException e) {
+            return "incomplete: " + e.getMessage();
+        }
+    }
+
     public static boolean has(String dataset) {
         return READERS.containsKey(dataset.toLowerCase(Locale.ROOT));
     }

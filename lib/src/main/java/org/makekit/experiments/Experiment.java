@@ -99,9 +99,24 @@ public final class Experiment {
      * @param conceptRoot   folder the concept CSV's image paths are relative to
      * @param minPositive   concepts with fewer positives (or negatives) are reported and left out
      * @param lexicon       the concept terms (the built-in dermatology lexicon, or a new domain's)
+     * @param classes       the zero-shot class list (null: the known list the labels belong to)
      */
     public record Task(List<TrainingRow> rows, Path imageRoot, Map<String, Map<String, Boolean>> conceptLabels,
-                       Path conceptRoot, int minPositive, ConceptLexicon lexicon) {}
+                       Path conceptRoot, int minPositive, ConceptLexicon lexicon, List<String> classes) {
+        public Task(List<TrainingRow> rows, Path imageRoot, Map<String, Map<String, Boolean>> conceptLabels, Path conceptRoot,
+                    int minPositive, ConceptLexicon lexicon) {
+            this(rows, imageRoot, conceptLabels, conceptRoot, minPositive, lexicon, null);
+        }
+
+        /** A released evaluation set: its rows, its class list and its concept labels. */
+        public static Task of(org.makekit.data.EvalSets.EvalSet set, int minPositive, ConceptLexicon lexicon) {
+            if (set.rows().isEmpty()) {
+                throw new KitException(set.dataset() + ": none of the " + set.listed() + " listed images is on disk under " + set.root());
+            }
+            return new Task(set.rows(), set.root(), set.concepts(), set.root(), minPositive, lexicon,
+                    set.classes().isEmpty() ? null : set.classes());
+        }
+    }
 
     /** Scores a model on a task: zero-shot (when rows have labels), concepts (when labels are given), retrieval. */
     public static Scores evaluate(String method, ModelConfig mc, Path weights, Task task, double trainSeconds) {
@@ -110,15 +125,17 @@ public final class Experiment {
             Tokenizer tok = Tokenizer.forConfig(mc);
             List<TrainingRow> rows = task.rows();
             ZeroShotEval.Result zs = rows.stream().anyMatch(r -> !r.label().isEmpty())
-                    ? ZeroShotEval.run(model, tok, rows, task.imageRoot(), ZeroShotEval.classesFor(rows), ZeroShotEval.templates(),
-                    64, 2, true) : null;
+                    ? ZeroShotEval.run(model, tok, rows, task.imageRoot(), task.classes() != null ? task.classes()
+                    : ZeroShotEval.classesFor(rows), ZeroShotEval.templates(), 64, 2, true) : null;
             Embedder emb = new Embedder(model, tok, 64);
             List<Path> files = rows.stream().map(r -> task.imageRoot().resolve(r.filename()).normalize()).toList();
             float[][] img = emb.images(files, true);
             ConceptEval.Result ce = task.conceptLabels() == null ? null
                     : ConceptEval.run(model, tok, task.lexicon(), img, conceptLabels(task, files), task.minPositive());
-            float[][] txt = emb.texts(rows.stream().map(r -> r.texts(0).get(0)).toList(), true);
-            Map<String, Double> ret = RetrievalEval.run(img, txt, 256);
+            List<String> captions = rows.stream().map(r -> r.texts(0).get(0)).toList();
+            // sets without captions (the classification and concept sets) have no retrieval task
+            Map<String, Double> ret = captions.stream().allMatch(String::isBlank) ? Map.of()
+                    : RetrievalEval.run(img, emb.texts(captions, true), 256);
             return new Scores(method, zs, ce, ret, trainSeconds);
         }
     }

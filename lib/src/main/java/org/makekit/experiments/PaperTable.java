@@ -78,20 +78,26 @@ public final class PaperTable {
         return table;
     }
 
+    /** Trains (or reuses) a method's model on this setup's data: a row for the tables on real data. */
+    public RealTables.Model trained(Method method) {
+        prepare();
+        TrainConfig c = s.train.copy();
+        c.table = table.toString();
+        if (method.needs(Method.Output.CAPTION)) c.model = ModelConfig.captioningCounterpart(c.model);
+        return new RealTables.Model(method.paperLabel(), data(method, s.dataName), c.model, Experiment.train(c, method, s.out, s.reuse));
+    }
+
     /** Trains or reuses a method's model and scores it (once per method). */
     public Experiment.Scores scores(Method m) {
         return scores.computeIfAbsent(m, method -> {
-            prepare();
-            TrainConfig c = s.train.copy();
-            c.table = table.toString();
-            if (method.needs(Method.Output.CAPTION)) c.model = ModelConfig.captioningCounterpart(c.model);
-            Path weights = Experiment.train(c, method, s.out, s.reuse);
+            RealTables.Model model = trained(method);
+            Path weights = model.weights();
             List<TrainingRow> rows = Experiment.split(table, s.evalSplit);
             var labels = conceptCsv != null && Files.exists(conceptCsv) ? Experiment.readConceptLabels(conceptCsv, "image") : null;
             System.err.println("evaluating " + method.id() + " on " + rows.size() + " '" + s.evalSplit + "' images");
             Experiment.Task task = new Experiment.Task(rows, table.toAbsolutePath().getParent(), labels,
                     conceptCsv == null ? null : conceptCsv.toAbsolutePath().getParent(), s.minPositives, s.lexicon);
-            return Experiment.evaluate(method.id(), ModelConfig.load(c.model), weights, task, Experiment.trainSeconds(weights));
+            return Experiment.evaluate(method.id(), ModelConfig.load(model.config()), weights, task, Experiment.trainSeconds(weights));
         });
     }
 
@@ -207,8 +213,9 @@ public final class PaperTable {
         return s.out.resolve(base + ".csv");
     }
 
+    /** Four decimals; NaN (a cell not scored) stays NaN (Math.round would make it 0). */
     static double round(double v) {
-        return Math.round(v * 10000) / 10000.0;
+        return Double.isNaN(v) ? v : Math.round(v * 10000) / 10000.0;
     }
 
     public static String describe(Experiment.Scores sc) {

@@ -48,6 +48,27 @@ public class TableOptions {
     int minPositives = 10;
     @Option(names = "--retrain", description = "train again even if a model exists in --out")
     boolean retrain;
+    @Option(names = "--data-root", description = {"score on the paper's evaluation sets found here, one folder per dataset",
+            "(pad-ufes-20, fitzpatrick17k, sd-128, snu-134, skincon, derm7pt, skincap) in their release layouts"})
+    public Path dataRoot;
+    @Option(names = "--weights", description = {"with --data-root: score these models instead of training, LABEL=WEIGHTS",
+            "(a released model's name, a file or folder); repeatable, e.g. --weights MAKE=make --weights DermLIP=dermlip"})
+    public java.util.List<String> weights = new java.util.ArrayList<>();
+
+    /** The rows of a table on real data: the --weights given, else the methods trained on this setup's data. */
+    public java.util.List<RealTables.Model> models(PaperTable t, java.util.List<org.makekit.train.Method> methods) {
+        java.util.List<RealTables.Model> out = new java.util.ArrayList<>();
+        for (String w : weights) {
+            int eq = w.indexOf('=');
+            if (eq <= 0 || eq == w.length() - 1) throw new org.makekit.util.KitException("--weights " + w + ": expected LABEL=WEIGHTS");
+            String spec = w.substring(eq + 1);
+            org.makekit.data.Weights named = org.makekit.data.Weights.find(spec);
+            out.add(new RealTables.Model(w.substring(0, eq), named != null ? "released (" + spec + ")" : "weights " + spec,
+                    named != null ? named.config() : model, org.makekit.data.Weights.require(spec)));
+        }
+        if (out.isEmpty()) for (org.makekit.train.Method m : methods) out.add(t.trained(m));
+        return out;
+    }
 
     /** The experiment setup, with the calling script's own defaults for what the user did not give. */
     public PaperTable.Setup setup(Path defaultOut, long defaultSteps) {
