@@ -24,6 +24,9 @@ int MIN_POSITIVES = env("MAKEKIT_NB_MIN_POSITIVES", 10);
 // ./kit fetch-data NAME, and use the ViT-B-16 config with it), or a file or folder path.
 String INIT = System.getenv().getOrDefault("MAKEKIT_NB_INIT", "none");
 String initOrNull() { return INIT.equals("none") ? null : INIT; }
+// The paper's evaluation sets, if you have them: one folder per set (pad-ufes-20, fitzpatrick17k, sd-128, snu-134,
+// skincon, derm7pt, skincap) in its release layout. Unset: the notebooks say so and score SynthDerm only.
+String DATA_ROOT = System.getenv("MAKEKIT_NB_DATA_ROOT");
 Path ROOT = Path.of(System.getenv().getOrDefault("MAKEKIT_ROOT", "..")).toAbsolutePath().normalize();
 Path RUNS = ROOT.resolve(System.getenv().getOrDefault("MAKEKIT_NB_RUNS", "runs/notebooks"));
 System.out.println(String.format("steps %d, SynthDerm %d/%d/%d, batch %d, outputs in %s", STEPS, SYNTH_TRAIN, SYNTH_VAL, SYNTH_TEST, BATCH, RUNS));
