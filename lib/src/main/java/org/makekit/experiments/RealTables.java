@@ -96,7 +96,7 @@ public final class RealTables {
                             lexicon), Double.NaN);
                     v = s.concepts() != null ? (sc.concepts() == null ? Double.NaN : sc.concepts().mean())
                             : (sc.zeroShot() == null ? Double.NaN : sc.zeroShot().top1());
-                    (s.concepts() != null ? auc : acc).add(v);
+                    (s.concepts() != null ? auc : acc).add(v); // no graph: a Java list of cell values
                 }
                 cols.get(e.getValue()).append(PaperTable.round(v));
             }

@@ -40,8 +40,10 @@ class MethodTest {
 
     @Test
     void declarationsCarryWhatTablesAndTheTrainerRead() {
-        assertEquals(List.of("clip", "clip-augmented", "siglip", "siglip-augmented", "mkcl-knowledge", "mkcl", "mkcl+slra", "make"),
-                Method.all().stream().map(Method::id).toList().subList(0, 8));
+        assertEquals(List.of("clip", "clip-augmented", "siglip", "siglip-augmented", "coca", "coca-augmented", "mkcl-knowledge",
+                "mkcl", "mkcl+slra", "make"), Method.all().stream().map(Method::id).toList().subList(0, 10));
+        assertTrue(Method.COCA.needs(Method.Output.CAPTION) && !Method.MAKE.needs(Method.Output.CAPTION));
+        assertTrue(Method.COCA_AUGMENTED.knowledgeData() && "CoCa".equals(Method.COCA.paperLabel()));
         assertTrue(Method.MAKE.needs(Method.Output.PATCHES) && Method.MKCL_SLRA.needs(Method.Output.PATCHES));
         assertFalse(Method.MKCL.needs(Method.Output.PATCHES) || Method.CLIP.needs(Method.Output.PATCHES));
         assertEquals("CLIP", Method.CLIP_AUGMENTED.paperLabel());
