@@ -19,6 +19,7 @@ import org.makekit.data.SynthDerm;
 import org.makekit.data.TrainingRow;
 import org.makekit.data.TrainingTable;
 import org.makekit.eval.EvalData;
+import org.makekit.eval.ZeroShotEval;
 import org.makekit.experiments.Experiment;
 import org.makekit.knowledge.ConceptLexicon;
 import org.makekit.knowledge.TrainingTables;
@@ -46,6 +47,9 @@ public class evaluate implements Callable<Integer> {
     @Option(names = "--image-column", description = "(default: ${DEFAULT-VALUE})") String imageColumn = "image";
     @Option(names = "--label-column", description = "(default: ${DEFAULT-VALUE})") String labelColumn = "label";
     @Option(names = "--caption-column", description = "(default: ${DEFAULT-VALUE})") String captionColumn = "caption";
+    @Option(names = "--classes", description = {"with --csv: the zero-shot class list, a zero-shot.json dataset key (PAD-UFES-20,",
+            "Fitzpatrick17k, SD-128, SNU-134, HAM10000, ...) or a text file with one class per line (default: the known",
+            "list the labels belong to, else the labels present; printed either way)"}) String classes;
     @Option(names = "--concepts", description = "CSV of concept labels: image column plus one 0/1 column per concept") Path concepts;
     @Option(names = "--concept-terms", description = "concept lexicon JSON {concept: [terms]} (default: the built-in dermatology one)") Path conceptTerms;
     @Option(names = "--split", description = {"rows to score: all, or a split the data has (default: all for the paper's",
@@ -90,10 +94,22 @@ public class evaluate implements Callable<Integer> {
         Path root = imageRoot != null ? imageRoot : table.toAbsolutePath().getParent();
         List<TrainingRow> rows = EvalData.read(table, split, imageColumn, labelColumn, captionColumn);
         var labels = conceptCsv == null ? null : Experiment.readConceptLabels(conceptCsv, imageColumn);
+        List<String> classList = null;
+        if (rows.stream().anyMatch(r -> !r.label().isEmpty())) {
+            classList = classes == null ? ZeroShotEval.classesFor(rows) : readClasses(classes);
+            System.out.println("classes (" + classList.size() + (classes == null ? ", from the labels: give --classes to choose" : "")
+                    + "): " + String.join(", ", classList.subList(0, Math.min(8, classList.size()))) + (classList.size() > 8 ? ", ..." : ""));
+        }
         Experiment.Task task = new Experiment.Task(rows, root, labels, conceptCsv == null ? null : conceptCsv.toAbsolutePath().getParent(),
-                minPositives, lexicon);
+                minPositives, lexicon, classList);
         return report(Experiment.evaluate(model, ModelConfig.load(model), Weights.require(weights), task, Double.NaN), rows.size(),
                 split);
+    }
+
+    static List<String> readClasses(String spec) throws java.io.IOException {
+        Path f = Path.of(spec);
+        if (Files.isRegularFile(f)) return Files.readAllLines(f).stream().map(String::strip).filter(x -> !x.isEmpty()).toList();
+        return ZeroShotEval.classnames(spec);
     }
 
     private int report(Experiment.Scores s, int images, String what) throws Exception {
