@@ -302,8 +302,12 @@ public final class TorchFile implements AutoCloseable {
     private byte[] entry(String name, long expected) {
         ZipEntry z = zip.getEntry(name);
         long size = z.getSize();
-        if (size < 0 || size > Integer.MAX_VALUE - 16 || size > expected) {
-            throw new KitException("weights file " + file + ": entry " + name + " is too large (" + size + " bytes)");
+        long fileSize = file.toFile().length();
+        // A stored entry cannot hold more than the file; a compressed one is bounded by a generous ratio, so a
+        // crafted archive cannot make the reader allocate far more than it holds.
+        long bound = z.getMethod() == ZipEntry.STORED ? fileSize : Math.max(1 << 20, z.getCompressedSize() * 1000);
+        if (size < 0 || size > Integer.MAX_VALUE - 16 || size > expected || size > bound) {
+            throw new KitException("weights file " + file + ": entry " + name + " declares " + size + " bytes, more than it can hold");
         }
         try (InputStream in = zip.getInputStream(z)) {
             byte[] b = in.readNBytes((int) size);
