@@ -130,21 +130,13 @@ public final class PaperTable {
     public Table table2(List<Method> methods) {
         StringColumn method = StringColumn.create("Method");
         StringColumn data = StringColumn.create("Pretrain data");
-        String[] keys = {"image_to_text_R@10", "image_to_text_R@50", "image_to_text_R@100", "text_to_image_R@10",
-            "text_to_image_R@50", "text_to_image_R@100"};
         List<DoubleColumn> cols = new ArrayList<>();
         for (String k : PaperNumbers.TABLE2_COLUMNS) cols.add(DoubleColumn.create(k));
         for (Method m : methods) {
             Experiment.Scores sc = scores(m);
             method.append(m.paperLabel());
             data.append(data(m, s.dataName));
-            double sum = 0;
-            for (int i = 0; i < keys.length; i++) {
-                double v = sc.retrieval().get(keys[i]);
-                cols.get(i).append(round(v));
-                sum += v;
-            }
-            cols.get(6).append(round(sum / keys.length));
+            appendRetrieval(cols, sc.retrieval());
         }
         Table t = Table.create("Table 2 (miniature): cross-modal retrieval on " + s.dataName + " held-out captions");
         t.addColumns(method, data);
@@ -211,6 +203,21 @@ public final class PaperTable {
         }
         System.out.println("wrote " + s.out.resolve(base + ".csv") + ", .md and .png");
         return s.out.resolve(base + ".csv");
+    }
+
+    /** Table 2's retrieval keys, in the order of {@link PaperNumbers#TABLE2_COLUMNS} (the average comes last). */
+    static final List<String> RETRIEVAL_KEYS = List.of("image_to_text_R@10", "image_to_text_R@50", "image_to_text_R@100",
+            "text_to_image_R@10", "text_to_image_R@50", "text_to_image_R@100");
+
+    /** One Table 2 row: R@10/50/100 both ways, then their average, appended to the columns. */
+    static void appendRetrieval(List<DoubleColumn> cols, Map<String, Double> retrieval) {
+        double sum = 0;
+        for (int i = 0; i < RETRIEVAL_KEYS.size(); i++) {
+            double v = retrieval.get(RETRIEVAL_KEYS.get(i));
+            cols.get(i).append(round(v));
+            sum += v;
+        }
+        cols.get(RETRIEVAL_KEYS.size()).append(round(sum / RETRIEVAL_KEYS.size()));
     }
 
     /** Four decimals; NaN (a cell not scored) stays NaN (Math.round would make it 0). */

@@ -115,8 +115,6 @@ public final class RealTables {
         Map<String, EvalSets.EvalSet> sets = present(List.of("skincap"), dataRoot, missing);
         StringColumn method = StringColumn.create("Method");
         StringColumn data = StringColumn.create("Pretrain data");
-        String[] keys = {"image_to_text_R@10", "image_to_text_R@50", "image_to_text_R@100", "text_to_image_R@10",
-            "text_to_image_R@50", "text_to_image_R@100"};
         List<DoubleColumn> cols = new ArrayList<>();
         for (String k : PaperNumbers.TABLE2_COLUMNS) cols.add(DoubleColumn.create(k));
         EvalSets.EvalSet s = sets.get("skincap");
@@ -126,13 +124,7 @@ public final class RealTables {
                 data.append(mo.data());
                 Experiment.Scores sc = Experiment.evaluate(mo.label(), ModelConfig.load(mo.config()), mo.weights(),
                         Experiment.Task.of(s, 1, lexicon), Double.NaN);
-                double sum = 0;
-                for (int i = 0; i < keys.length; i++) {
-                    double v = sc.retrieval().get(keys[i]);
-                    cols.get(i).append(PaperTable.round(v));
-                    sum += v;
-                }
-                cols.get(6).append(PaperTable.round(sum / keys.length));
+                PaperTable.appendRetrieval(cols, sc.retrieval());
             }
         }
         Table t = Table.create("Table 2 on SkinCAP" + (s == null ? " (not present)" : " (" + s.rows().size() + " images)")
