@@ -176,10 +176,14 @@ public final class EvalSets {
     }
 
     static TrainingRow row(String path, String caption, String label, String split) {
+        return row(path, caption, label, label, split);
+    }
+
+    static TrainingRow row(String path, String caption, String label, String diagnosis, String split) {
         List<String> subs = new ArrayList<>();
         for (int i = 0; i < TrainingTable.K; i++) subs.add("");
         return new TrainingRow(path, caption, caption, "", "", subs, new boolean[TrainingTable.K],
-                new boolean[] {!caption.isEmpty(), false, false}, label, "", label, split);
+                new boolean[] {!caption.isEmpty(), false, false}, diagnosis, "", label, split);
     }
 
     /** O-MAKE's split list (image_path, diag, split, label) by lower-cased file name, if the file is in the folder. */
@@ -296,17 +300,7 @@ public final class EvalSets {
         Path list = findFile(dir, listFile);
         if (list != null) {
             for (CSVRecord r : csv(list, "image_path", "split", "label")) {
-                int id;
-                try {
-                    id = Integer.parseInt(r.get("label").trim());
-                } catch (NumberFormatException e) {
-                    throw new KitException(list + ", row " + (r.getRecordNumber() + 1) + ", field 'label': not an integer: '"
-                            + r.get("label") + "'");
-                }
-                if (id < 0 || id >= classes.size()) {
-                    throw new KitException(list + ", row " + (r.getRecordNumber() + 1) + ", field 'label': " + id
-                            + " is outside the " + classes.size() + "-class list");
-                }
+                int id = classIndex(list, r, classes);
                 entries.add(new String[] {r.get("image_path"), classes.get(id), r.get("split")});
             }
             notes.add("rows and splits from " + list.getFileName() + " (label = index into the " + classes.size() + "-class list)");
@@ -341,6 +335,24 @@ public final class EvalSets {
         return assemble(dataset, dir, classes, entries, split, notes);
     }
 
+    /** The integer in {@code field}, in [0, size); errors name the file, row and field, and say {@code outside} when out of range. */
+    static int index(Path file, CSVRecord r, String field, int size, String outside) {
+        String where = file + ", row " + (r.getRecordNumber() + 1) + ", field '" + field + "': ";
+        int i;
+        try {
+            i = Integer.parseInt(r.get(field).trim());
+        } catch (NumberFormatException e) {
+            throw new KitException(where + "not an integer: '" + r.get(field) + "'");
+        }
+        if (i < 0 || i >= size) throw new KitException(where + i + " " + outside);
+        return i;
+    }
+
+    /** A label column holding an index into the zero-shot class list. */
+    static int classIndex(Path file, CSVRecord r, List<String> classes) {
+        return index(file, r, "label", classes.size(), "is outside the " + classes.size() + "-class list");
+    }
+
     static String norm(String s) {
         return s.toLowerCase(Locale.ROOT).replace('_', ' ').replaceAll("\\s+", " ").strip();
     }
@@ -352,17 +364,7 @@ public final class EvalSets {
         List<String> classes = classnames(ZERO_SHOT_KEY.get(dataset));
         List<String[]> entries = new ArrayList<>();
         for (CSVRecord r : csv(csvFile, "filename", "label")) {
-            int id;
-            try {
-                id = Integer.parseInt(r.get("label").trim());
-            } catch (NumberFormatException e) {
-                throw new KitException(csvFile + ", row " + (r.getRecordNumber() + 1) + ", field 'label': not an integer: '"
-                        + r.get("label") + "'");
-            }
-            if (id < 0 || id >= classes.size()) {
-                throw new KitException(csvFile + ", row " + (r.getRecordNumber() + 1) + ", field 'label': " + id + " is outside the "
-                        + classes.size() + "-class list");
-            }
+            int id = classIndex(csvFile, r, classes);
             entries.add(new String[] {r.get("filename"), classes.get(id), r.isMapped("split") ? r.get("split") : ""});
         }
         List<String> notes = new ArrayList<>();
@@ -483,16 +485,7 @@ public final class EvalSets {
             Path f = meta.resolveSibling(s + "_indexes.csv");
             if (!Files.isRegularFile(f)) continue;
             for (CSVRecord r : csv(f, "indexes")) {
-                int i;
-                try {
-                    i = Integer.parseInt(r.get("indexes").trim());
-                } catch (NumberFormatException e) {
-                    throw new KitException(f + ", row " + (r.getRecordNumber() + 1) + ", field 'indexes': not an integer");
-                }
-                if (i < 0 || i >= recs.size()) {
-                    throw new KitException(f + ", row " + (r.getRecordNumber() + 1) + ", field 'indexes': " + i
-                            + " is not a row of meta.csv (0.." + (recs.size() - 1) + ")");
-                }
+                int i = index(f, r, "indexes", recs.size(), "is not a row of meta.csv (0.." + (recs.size() - 1) + ")");
                 splitOf[i] = s;
             }
         }
@@ -555,9 +548,7 @@ public final class EvalSets {
                 continue;
             }
             // the disease goes in the diagnosis, not the label: retrieval only, no zero-shot over free-text names
-            TrainingRow t = row(idx.rel(f), captions.get(i), "", "");
-            rows.add(new TrainingRow(t.filename(), t.caption(), t.truncatedCaption(), t.diseaseCaption(), t.conceptCaption(),
-                    t.subcaptions(), t.subMask(), t.knowledgeMask(), entries.get(i)[1], "", "", ""));
+            rows.add(row(idx.rel(f), captions.get(i), "", entries.get(i)[1], ""));
         }
         List<String> notes = new ArrayList<>();
         notes.add("one English caption per image (caption_zh_polish_en)" + (empty > 0 ? "; " + empty + " rows without a caption left out" : ""));
