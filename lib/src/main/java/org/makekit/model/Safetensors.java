@@ -78,6 +78,17 @@ public final class Safetensors {
             return out;
         }
 
+        /** A 2-d integer tensor as rows (token ids as the text tower takes them). */
+        public long[][] toLongRows() {
+            if (shape.length != 2) throw new KitException("tensor of shape " + java.util.Arrays.toString(shape) + " is not 2-d");
+            long[] flat = toLongArray();
+            int n = (int) shape[0];
+            int l = (int) shape[1];
+            long[][] out = new long[n][l];
+            for (int i = 0; i < n; i++) System.arraycopy(flat, i * l, out[i], 0, l);
+            return out;
+        }
+
         public long[] toLongArray() {
             ByteBuffer bb = data.duplicate().order(ByteOrder.LITTLE_ENDIAN);
             long[] out = new long[(int) numel()];

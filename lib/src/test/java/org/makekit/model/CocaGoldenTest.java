@@ -50,13 +50,7 @@ class CocaGoldenTest {
     }
 
     static long[][] ids() {
-        Safetensors.Tensor t = io.get("input.text");
-        long[] flat = t.toLongArray();
-        int n = (int) t.shape()[0];
-        int l = (int) t.shape()[1];
-        long[][] out = new long[n][l];
-        for (int i = 0; i < n; i++) System.arraycopy(flat, i * l, out[i], 0, l);
-        return out;
+        return io.get("input.text").toLongRows();
     }
 
     static double[] ref(String name) {

@@ -45,12 +45,7 @@ class TorchFormatsGoldenTest {
         JsonArray r = Golden.json(DIR.resolve("manifest.json")).getAsJsonObject("compact_vocab").getAsJsonArray("rows");
         rows = new long[r.size()];
         for (int i = 0; i < rows.length; i++) rows[i] = r.get(i).getAsLong();
-        Safetensors.Tensor t = expected.get("compact.input.text_tokens");
-        long[] flat = t.toLongArray();
-        int n = (int) t.shape()[0];
-        int l = (int) t.shape()[1];
-        compactTokens = new long[n][l];
-        for (int i = 0; i < n; i++) System.arraycopy(flat, i * l, compactTokens[i], 0, l);
+        compactTokens = expected.get("compact.input.text_tokens").toLongRows();
     }
 
     /** The golden value of a weight as the compact files hold it (token table rows gathered). */
