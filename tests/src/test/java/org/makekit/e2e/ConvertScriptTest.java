@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -31,15 +30,8 @@ class ConvertScriptTest {
         assertTrue(c.out.contains("torch.save zip") && c.out.contains("wrote 62 tensors"), c.out);
 
         JsonObject manifest = org.makekit.util.Json.parse(Files.readString(TINY.resolve("manifest.json"))).getAsJsonObject();
-        JsonArray texts = manifest.getAsJsonArray("texts");
-        Path textFile = tmp.resolve("texts.txt"); // the third golden text is empty; embed skips blank lines
-        Files.writeString(textFile, texts.get(0).getAsString() + "\n" + texts.get(1).getAsString() + "\n"
-                + texts.get(3).getAsString() + "\n", StandardCharsets.UTF_8);
-        Path config = tmp.resolve("golden-tiny.json");
-        Files.writeString(config, """
-                {"name": "golden-tiny", "embed_dim": 32, "quick_gelu": true, "tokenizer": "clip-bpe",
-                 "vision_cfg": {"image_size": 32, "patch_size": 8, "width": 64, "layers": 2, "heads": 2},
-                 "text_cfg": {"context_length": 77, "vocab_size": 49408, "width": 64, "layers": 2, "heads": 2}}""");
+        Path textFile = EmbedScriptTest.goldenTexts(tmp);
+        Path config = EmbedScriptTest.goldenConfig(tmp);
         Path out = tmp.resolve("emb");
         Run e = Run.script("embed", 300, "--model", config.toString(), "--weights", st.toString(), "--texts",
                 textFile.toString(), "--pixels", TINY.resolve("tiny_io.safetensors") + ":input.images", "--out", out.toString());

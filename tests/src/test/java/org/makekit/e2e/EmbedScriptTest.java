@@ -28,19 +28,31 @@ class EmbedScriptTest {
         }
     }
 
-    @Test
-    void embedsRealImagesAndReproducesGoldenTextEmbeddings(@TempDir Path tmp) throws Exception {
-        JsonObject manifest = org.makekit.util.Json.parse(Files.readString(GOLDEN.resolve("manifest.json"))).getAsJsonObject();
-        JsonArray texts = manifest.getAsJsonArray("texts");
-        // The golden's third text is the empty string; embed skips blank lines, so give it the other three.
-        Path textFile = tmp.resolve("texts.txt");
-        Files.writeString(textFile, texts.get(0).getAsString() + "\n" + texts.get(1).getAsString() + "\n"
-                + texts.get(3).getAsString() + "\n", StandardCharsets.UTF_8);
-        Path config = tmp.resolve("golden-tiny.json");
-        Files.writeString(config, """
+    /** The golden's texts 0, 1 and 3 (text 2 is the empty string, which embed skips) as a text file. */
+    static Path goldenTexts(Path tmp) throws java.io.IOException {
+        JsonArray texts = org.makekit.util.Json.parse(Files.readString(GOLDEN.resolve("manifest.json"))).getAsJsonObject()
+                .getAsJsonArray("texts");
+        Path f = tmp.resolve("texts.txt");
+        Files.writeString(f, texts.get(0).getAsString() + "\n" + texts.get(1).getAsString() + "\n" + texts.get(3).getAsString()
+                + "\n", StandardCharsets.UTF_8);
+        return f;
+    }
+
+    /** The openclip-tiny golden model's config (2 heads) as a JSON file. */
+    static Path goldenConfig(Path tmp) throws java.io.IOException {
+        Path f = tmp.resolve("golden-tiny.json");
+        Files.writeString(f, """
                 {"name": "golden-tiny", "embed_dim": 32, "quick_gelu": true, "tokenizer": "clip-bpe",
                  "vision_cfg": {"image_size": 32, "patch_size": 8, "width": 64, "layers": 2, "heads": 2},
                  "text_cfg": {"context_length": 77, "vocab_size": 49408, "width": 64, "layers": 2, "heads": 2}}""");
+        return f;
+    }
+
+    @Test
+    void embedsRealImagesAndReproducesGoldenTextEmbeddings(@TempDir Path tmp) throws Exception {
+        JsonObject manifest = org.makekit.util.Json.parse(Files.readString(GOLDEN.resolve("manifest.json"))).getAsJsonObject();
+        Path textFile = goldenTexts(tmp);
+        Path config = goldenConfig(tmp);
         List<Path> images;
         try (Stream<Path> s = Files.list(SharedPaths.shared().resolve("data/ham10000/images"))) {
             images = s.filter(p -> p.toString().endsWith(".jpg")).sorted().limit(3).toList();

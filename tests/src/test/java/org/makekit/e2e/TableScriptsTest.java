@@ -105,11 +105,7 @@ class TableScriptsTest {
         Files.createDirectories(root.resolve("fitzpatrick17k"));
         Files.copy(org.makekit.util.SharedPaths.shared().resolve("data/eval-metadata/Fitzpatrick17k/fitzpatrick17k.csv"),
                 root.resolve("fitzpatrick17k/fitzpatrick17k.csv"));
-        Path cfg = tmp.resolve("golden-tiny.json");
-        Files.writeString(cfg, """
-                {"name": "golden-tiny", "embed_dim": 32, "quick_gelu": true, "tokenizer": "clip-bpe",
-                 "vision_cfg": {"image_size": 32, "patch_size": 8, "width": 64, "layers": 2, "heads": 2},
-                 "text_cfg": {"context_length": 77, "vocab_size": 49408, "width": 64, "layers": 2, "heads": 2}}""");
+        Path cfg = EmbedScriptTest.goldenConfig(tmp);
         String weights = org.makekit.util.SharedPaths.shared().resolve("golden/openclip-tiny/tiny_clip.safetensors").toString();
         Run r = Run.script("table1", 600, "--data-root", root.toString(), "--model", cfg.toString(), "--weights",
                 "Golden=" + weights, "--out", tmp.resolve("out").toString());
