@@ -28,12 +28,12 @@ public class table2 implements Callable<Integer> {
         long t0 = System.nanoTime();
         PaperTable t = new PaperTable(o.setup());
         if (o.dataRoot != null || !o.weights.isEmpty()) {
-            RealTables.emit(RealTables.table2(o.models(t, PaperTable.TABLE1), o.dataRoot, t.setup().lexicon), t.setup().out, "table2-real",
+            RealTables.emit(RealTables.table2(o.models(t, o.rows(PaperTable.TABLE1)), o.dataRoot, t.setup().lexicon), t.setup().out, "table2-real",
                     PaperTable.paper("MAKE Table 2 (reported, SkinCAP)", PaperNumbers.TABLE2_COLUMNS, PaperNumbers.TABLE2));
             System.out.printf("table2 done in %.1f s%n", (System.nanoTime() - t0) / 1e9);
             return 0;
         }
-        t.emit(t.table2(PaperTable.TABLE1), "table2", PaperTable.paper("MAKE Table 2 (reported, SkinCAP)", PaperNumbers.TABLE2_COLUMNS, PaperNumbers.TABLE2));
+        t.emit(t.table2(o.rows(PaperTable.TABLE1)), "table2", PaperTable.paper("MAKE Table 2 (reported, SkinCAP)", PaperNumbers.TABLE2_COLUMNS, PaperNumbers.TABLE2));
         System.out.printf("table2 done in %.1f s%n", (System.nanoTime() - t0) / 1e9);
         return 0;
     }

@@ -20,7 +20,9 @@ import org.makekit.text.Tokenizer;
 public final class ConceptEval {
     private ConceptEval() {}
 
-    public record Result(Map<String, Double> auroc, Map<String, String> excluded, double mean, int images) {}
+    /** Per scored concept its AUROC, and the per-image scores and labels it came from (for the bootstrap). */
+    public record Result(Map<String, Double> auroc, Map<String, String> excluded, double mean, int images,
+                         Map<String, double[]> scores, Map<String, boolean[]> labels) {}
 
     public static List<String> templates() {
         List<String> t = new ArrayList<>();
@@ -46,6 +48,8 @@ public final class ConceptEval {
         double[][] ref = embed(model, tok, refs);
         Map<String, Double> auroc = new LinkedHashMap<>();
         Map<String, String> excluded = new LinkedHashMap<>();
+        Map<String, double[]> kept = new LinkedHashMap<>();
+        Map<String, boolean[]> keptLabels = new LinkedHashMap<>();
         double sum = 0;
         for (Map.Entry<String, boolean[]> e : labels.entrySet()) {
             String concept = e.getKey();
@@ -75,9 +79,11 @@ public final class ConceptEval {
             }
             double a = Metrics.auroc(scores, pos);
             auroc.put(concept, a);
+            kept.put(concept, scores);
+            keptLabels.put(concept, pos);
             sum += a;
         }
-        return new Result(auroc, excluded, auroc.isEmpty() ? Double.NaN : sum / auroc.size(), images.length);
+        return new Result(auroc, excluded, auroc.isEmpty() ? Double.NaN : sum / auroc.size(), images.length, kept, keptLabels);
     }
 
     static double[][] embed(ClipModel model, Tokenizer tok, List<String> texts) {

@@ -11,11 +11,23 @@ import java.util.Map;
 public final class RetrievalEval {
     private RetrievalEval() {}
 
+    /** The rank (0 = first) of each pair's match, image-to-text and text-to-image. */
+    public record Ranks(int[] imageToText, int[] textToImage) {}
+
+    public static Ranks ranks(float[][] images, float[][] texts, int chunk) {
+        if (texts.length != images.length) throw new IllegalArgumentException(images.length + " images but " + texts.length + " texts");
+        return new Ranks(rankOfMatch(images, texts, chunk), rankOfMatch(texts, images, chunk));
+    }
+
     public static Map<String, Double> run(float[][] images, float[][] texts, int chunk) {
-        int n = images.length;
-        if (texts.length != n) throw new IllegalArgumentException(n + " images but " + texts.length + " texts");
-        int[] i2t = ranks(images, texts, chunk);
-        int[] t2i = ranks(texts, images, chunk);
+        return metrics(ranks(images, texts, chunk));
+    }
+
+    /** R@1/5/10/50/100, mean and median rank both ways, and the pair count. */
+    public static Map<String, Double> metrics(Ranks r) {
+        int n = r.imageToText().length;
+        int[] i2t = r.imageToText();
+        int[] t2i = r.textToImage();
         Map<String, Double> out = new LinkedHashMap<>();
         for (int k : new int[] {1, 5, 10, 50, 100}) out.put("image_to_text_R@" + k, Metrics.recallAt(i2t, k));
         out.put("image_to_text_mean_rank", Metrics.meanRank(i2t));
@@ -28,7 +40,7 @@ public final class RetrievalEval {
     }
 
     /** Rank of the true match for each query, computing one block of query rows at a time. */
-    static int[] ranks(float[][] queries, float[][] keys, int chunk) {
+    static int[] rankOfMatch(float[][] queries, float[][] keys, int chunk) {
         int[] out = new int[queries.length];
         for (int s = 0; s < queries.length; s += chunk) {
             int e = Math.min(queries.length, s + chunk);

@@ -29,8 +29,9 @@ import org.makekit.util.Tensors;
 public final class ZeroShotEval {
     private ZeroShotEval() {}
 
+    /** Scores of the set; {@code correct} says per labelled image (in row order) whether the top-1 class was right. */
     public record Result(List<String> classes, int n, double top1, double top5, double macroAuroc,
-                         double balancedAccuracy, double weightedF1, double chance) {
+                         double balancedAccuracy, double weightedF1, double chance, boolean[] correct) {
         public Map<String, Object> asMap() {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("images", n);
@@ -120,6 +121,12 @@ public final class ZeroShotEval {
         int c = classes.size();
         return new Result(classes, labelled.size(), Metrics.top1(logits, labels), Metrics.topK(probs, labels, Math.min(5, c)),
                 Metrics.macroAuroc(probs, labels, c), Metrics.balancedAccuracy(logits, labels, c),
-                Metrics.weightedF1(logits, labels, c), 1.0 / c);
+                Metrics.weightedF1(logits, labels, c), 1.0 / c, correct(logits, labels));
+    }
+
+    private static boolean[] correct(double[][] logits, int[] labels) {
+        boolean[] ok = new boolean[labels.length];
+        for (int i = 0; i < ok.length; i++) ok[i] = Metrics.argmax(logits[i]) == labels[i];
+        return ok;
     }
 }

@@ -38,23 +38,36 @@ import org.makekit.util.KitException;
 public final class Experiment {
     private Experiment() {}
 
-    /** Scores of one model. */
+    /** Scores of one model; {@code ranks} (null when there is no retrieval task) are per pair, for the bootstrap. */
     public record Scores(String method, ZeroShotEval.Result zeroShot, ConceptEval.Result concepts,
-                         Map<String, Double> retrieval, double trainSeconds) {}
+                         Map<String, Double> retrieval, double trainSeconds, RetrievalEval.Ranks ranks) {}
 
-    /** Trains {@code method} into {@code out/METHOD} unless a finished model is there; returns its weights. */
-    public static Path train(TrainConfig base, Method method, Path out, boolean reuse) {
-        Path dir = out.resolve(method.id());
+    /** Settings that change a run's weights; the rest (output folder, workers, checkpoint cadence) do not. */
+    static final List<String> IGNORED = List.of("out", "evalSplit", "workers", "prefetch", "checkpointEvery", "keepCheckpoints");
+
+    /**
+     * Trains {@code method} into {@code dir} unless a finished model trained with the same settings is
+     * there; returns its weights. A folder holding another run's settings (other steps, seed, start ...)
+     * is trained afresh, saying which settings differ; an unfinished run with the same settings resumes.
+     */
+    public static Path train(TrainConfig base, Method method, Path dir, boolean reuse) {
         Path model = dir.resolve("model.safetensors");
-        if (reuse && Files.exists(model)) {
-            System.err.println("reusing " + model);
-            return model;
-        }
         TrainConfig c = base.copy();
         c.method = method.id();
         c.out = dir.toString();
         c.evalSplit = "";
-        System.err.println("training " + method.id() + " (" + method.description() + ")");
+        List<String> differ = differences(dir.resolve("config.json"), c);
+        if (reuse && differ.isEmpty() && Files.exists(model)) {
+            System.err.println("reusing " + model);
+            return model;
+        }
+        if (!differ.isEmpty() || !reuse) {
+            if (!differ.isEmpty() && Files.exists(dir.resolve("config.json"))) {
+                System.err.println(dir + " holds a run with other settings (" + String.join(", ", differ) + "): training afresh");
+            }
+            clear(dir);
+        }
+        System.err.println("training " + method.id() + " (" + method.description() + "), seed " + c.seed);
         boolean resume = org.makekit.train.Checkpoint.latest(dir) != null;
         long t0 = System.nanoTime();
         new Trainer(c, true).run(resume);
@@ -64,6 +77,36 @@ public final class Experiment {
             throw new KitException("cannot write " + dir, e);
         }
         return model;
+    }
+
+    /** The settings (fields of the training config) in which the saved run differs from {@code want}; none if no run is saved. */
+    static List<String> differences(Path savedConfig, TrainConfig want) {
+        if (!Files.exists(savedConfig)) return List.of();
+        com.google.gson.JsonObject have;
+        try {
+            have = org.makekit.util.Json.parse(Files.readString(savedConfig)).getAsJsonObject();
+        } catch (IOException | RuntimeException e) {
+            return List.of("unreadable " + savedConfig.getFileName());
+        }
+        com.google.gson.JsonObject w = org.makekit.util.Json.parse(want.toJson()).getAsJsonObject();
+        List<String> out = new ArrayList<>();
+        java.util.Set<String> keys = new java.util.TreeSet<>(w.keySet());
+        keys.addAll(have.keySet());
+        for (String k : keys) {
+            if (IGNORED.contains(k)) continue;
+            if (!java.util.Objects.equals(have.get(k), w.get(k))) out.add(k + " " + have.get(k) + " -> " + w.get(k));
+        }
+        return out;
+    }
+
+    /** Removes a run folder's checkpoints, weights and logs (nothing else the kit did not write). */
+    private static void clear(Path dir) {
+        if (!Files.isDirectory(dir)) return;
+        try (var files = Files.walk(dir)) {
+            for (Path f : files.sorted(java.util.Comparator.reverseOrder()).toList()) if (!f.equals(dir)) Files.delete(f);
+        } catch (IOException e) {
+            throw new KitException("cannot clear " + dir + " for a new run", e);
+        }
     }
 
     /** Concept labels keyed by image filename: a CSV with an image column and one 0/1 column per concept. */
@@ -134,9 +177,9 @@ public final class Experiment {
                     : ConceptEval.run(model, tok, task.lexicon(), img, conceptLabels(task, files), task.minPositive());
             List<String> captions = rows.stream().map(r -> r.texts(0).get(0)).toList();
             // sets without captions (the classification and concept sets) have no retrieval task
-            Map<String, Double> ret = captions.stream().allMatch(String::isBlank) ? Map.of()
-                    : RetrievalEval.run(img, emb.texts(captions, true), 256);
-            return new Scores(method, zs, ce, ret, trainSeconds);
+            RetrievalEval.Ranks ranks = captions.stream().allMatch(String::isBlank) ? null
+                    : RetrievalEval.ranks(img, emb.texts(captions, true), 256);
+            return new Scores(method, zs, ce, ranks == null ? Map.of() : RetrievalEval.metrics(ranks), trainSeconds, ranks);
         }
     }
 

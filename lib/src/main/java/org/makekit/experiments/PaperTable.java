@@ -10,6 +10,7 @@ import java.util.Map;
 import org.makekit.data.Datasets;
 import org.makekit.data.SynthDerm;
 import org.makekit.data.TrainingRow;
+import org.makekit.eval.Bootstrap;
 import org.makekit.knowledge.ConceptLexicon;
 import org.makekit.knowledge.TrainingTables;
 import org.makekit.model.ModelConfig;
@@ -43,6 +44,21 @@ public final class PaperTable {
         public boolean reuse = true;
         public int minPositives = 10;
         public ConceptLexicon lexicon = ConceptLexicon.builtin(); // concept terms for the concept-annotation task
+        public int seeds = 1;              // training seeds per row: train.seed, train.seed + 1, ...
+        public SharedStart.Spec start = SharedStart.Spec.defaults(); // the start when train.init is "shared"
+        public int bootstrapReps = 2000;   // resamples of the test images for the intervals
+
+        {
+            train.init = SharedStart.NAME; // every row starts from the kit's shared start, as the paper's from OpenAI CLIP
+        }
+
+        /** The training seeds of every row. */
+        public List<Long> seedList() {
+            if (seeds < 1) throw new KitException("--seeds must be at least 1, got " + seeds);
+            List<Long> l = new ArrayList<>();
+            for (int i = 0; i < seeds; i++) l.add(train.seed + i);
+            return l;
+        }
     }
 
     public static final List<Method> TABLE1 = List.of(Method.CLIP, Method.CLIP_AUGMENTED, Method.SIGLIP,
@@ -51,7 +67,7 @@ public final class PaperTable {
             Method.MAKE);
 
     private final Setup s;
-    private final Map<Method, Experiment.Scores> scores = new LinkedHashMap<>();
+    private final Map<Method, List<Experiment.Scores>> scores = new LinkedHashMap<>();
     private Path table;
     private Path conceptCsv;
 
@@ -78,27 +94,46 @@ public final class PaperTable {
         return table;
     }
 
-    /** Trains (or reuses) a method's model on this setup's data: a row for the tables on real data. */
+    /** Trains (or reuses) a method's model (the first seed) on this setup's data: a row for the tables on real data. */
     public RealTables.Model trained(Method method) {
+        return trained(method, s.seedList().get(0));
+    }
+
+    /** Trains (or reuses) a method's model for one seed, in {@code out/METHOD/seed-S}, from the setup's start. */
+    public RealTables.Model trained(Method method, long seed) {
         prepare();
         TrainConfig c = s.train.copy();
         c.table = table.toString();
+        c.seed = seed;
         if (method.needs(Method.Output.CAPTION)) c.model = ModelConfig.captioningCounterpart(c.model);
-        return new RealTables.Model(method.paperLabel(), data(method, s.dataName), c.model, Experiment.train(c, method, s.out, s.reuse));
+        c.init = SharedStart.resolve(c.init, c.model, s.start);
+        Path dir = s.out.resolve(method.id()).resolve("seed-" + seed);
+        return new RealTables.Model(method.paperLabel(), data(method, s.dataName), c.model, Experiment.train(c, method, dir, s.reuse));
     }
 
-    /** Trains or reuses a method's model and scores it (once per method). */
+    /** The first seed's scores of a method (trained or reused, scored once). */
     public Experiment.Scores scores(Method m) {
+        return runs(m).get(0);
+    }
+
+    /** A method's scores for every seed, in seed order (each model trained or reused, scored once). */
+    public List<Experiment.Scores> runs(Method m) {
         return scores.computeIfAbsent(m, method -> {
-            RealTables.Model model = trained(method);
-            Path weights = model.weights();
-            List<TrainingRow> rows = Experiment.split(table, s.evalSplit);
-            var labels = conceptCsv != null && Files.exists(conceptCsv) ? Experiment.readConceptLabels(conceptCsv, "image") : null;
-            System.err.println("evaluating " + method.id() + " on " + rows.size() + " '" + s.evalSplit + "' images");
-            Experiment.Task task = new Experiment.Task(rows, table.toAbsolutePath().getParent(), labels,
-                    conceptCsv == null ? null : conceptCsv.toAbsolutePath().getParent(), s.minPositives, s.lexicon);
-            return Experiment.evaluate(method.id(), ModelConfig.load(model.config()), weights, task, Experiment.trainSeconds(weights));
+            List<Experiment.Scores> out = new ArrayList<>();
+            for (long seed : s.seedList()) out.add(score(method, seed));
+            return out;
         });
+    }
+
+    private Experiment.Scores score(Method method, long seed) {
+        RealTables.Model model = trained(method, seed);
+        Path weights = model.weights();
+        List<TrainingRow> rows = Experiment.split(table, s.evalSplit);
+        var labels = conceptCsv != null && Files.exists(conceptCsv) ? Experiment.readConceptLabels(conceptCsv, "image") : null;
+        System.err.println("evaluating " + method.id() + " (seed " + seed + ") on " + rows.size() + " '" + s.evalSplit + "' images");
+        Experiment.Task task = new Experiment.Task(rows, table.toAbsolutePath().getParent(), labels,
+                conceptCsv == null ? null : conceptCsv.toAbsolutePath().getParent(), s.minPositives, s.lexicon);
+        return Experiment.evaluate(method.id(), ModelConfig.load(model.config()), weights, task, Experiment.trainSeconds(weights));
     }
 
     /** The "Pretrain data" cell: the data's name, with the paper's dagger for knowledge-augmented data. */
@@ -106,47 +141,46 @@ public final class PaperTable {
         return m.knowledgeData() ? name + "†" : name;
     }
 
-    /** Table 1: zero-shot disease classification (accuracy) and concept annotation (mean AUROC). */
+    /** Table 1: zero-shot disease classification (accuracy) and concept annotation (mean AUROC), over seeds. */
     public Table table1(List<Method> methods) {
         StringColumn method = StringColumn.create("Method");
         StringColumn data = StringColumn.create("Pretrain data");
-        DoubleColumn acc = DoubleColumn.create(s.dataName + " ACC");
-        DoubleColumn auc = DoubleColumn.create(s.dataName + " concept AUROC");
-        DoubleColumn secs = DoubleColumn.create("train s");
         for (Method m : methods) {
-            Experiment.Scores sc = scores(m);
             method.append(m.paperLabel());
             data.append(data(m, s.dataName));
-            acc.append(sc.zeroShot() == null ? Double.NaN : round(sc.zeroShot().top1()));
-            auc.append(sc.concepts() == null ? Double.NaN : round(sc.concepts().mean()));
-            secs.append(Math.round(sc.trainSeconds()));
         }
-        Table t = Table.create("Table 1 (miniature): zero-shot disease classification and concept annotation on " + s.dataName);
-        t.addColumns(method, data, acc, auc, secs);
+        Table t = Table.create("Table 1 (miniature): zero-shot disease classification and concept annotation on " + s.dataName
+                + seedNote());
+        t.addColumns(method, data);
+        addCells(t, methods, List.of(ACC.named(s.dataName + " ACC"), AUROC.named(s.dataName + " concept AUROC")));
+        addRunFacts(t, methods);
         return t;
     }
 
-    /** Table 2: cross-modal retrieval, R@10/50/100 both ways and their average. */
+    /** Table 2: cross-modal retrieval, R@10/50/100 both ways and their average, over seeds. */
     public Table table2(List<Method> methods) {
         StringColumn method = StringColumn.create("Method");
         StringColumn data = StringColumn.create("Pretrain data");
-        List<DoubleColumn> cols = new ArrayList<>();
-        for (String k : PaperNumbers.TABLE2_COLUMNS) cols.add(DoubleColumn.create(k));
         for (Method m : methods) {
-            Experiment.Scores sc = scores(m);
             method.append(m.paperLabel());
             data.append(data(m, s.dataName));
-            appendRetrieval(cols, sc.retrieval());
         }
-        Table t = Table.create("Table 2 (miniature): cross-modal retrieval on " + s.dataName + " held-out captions");
+        Table t = Table.create("Table 2 (miniature): cross-modal retrieval on " + s.dataName + " held-out captions" + seedNote());
         t.addColumns(method, data);
-        cols.forEach(t::addColumns);
+        List<Cell> cells = new ArrayList<>();
+        for (int i = 0; i < RETRIEVAL_KEYS.size(); i++) cells.add(recall(PaperNumbers.TABLE2_COLUMNS.get(i), RETRIEVAL_KEYS.get(i)));
+        List<Cell> six = List.copyOf(cells);
+        cells.add(new Cell(PaperNumbers.TABLE2_COLUMNS.get(RETRIEVAL_KEYS.size()),
+                sc -> six.stream().mapToDouble(c -> c.value().apply(sc)).average().orElse(Double.NaN),
+                sc -> sc.ranks() == null ? null : Bootstrap.average(six.stream().map(c -> c.metric().apply(sc)).toList())));
+        addCells(t, methods, cells);
+        addRunFacts(t, methods);
         return t;
     }
 
     /** Table 3: the ablation, one tick-mark column per mark the methods declare; accuracy as in the paper, plus concept AUROC. */
     public Table table3(List<Method> methods) {
-        Table t = Table.create("Table 3 (miniature): ablation on " + s.dataName + " (# = knowledge set only)");
+        Table t = Table.create("Table 3 (miniature): ablation on " + s.dataName + " (# = knowledge set only)" + seedNote());
         List<String> markColumns = new ArrayList<>();
         for (String c : List.of("mkcl", "slra", "dkw")) markColumns.add(c); // the paper's order first
         for (Method m : methods) for (String c : new java.util.TreeSet<>(m.marks().keySet())) if (!markColumns.contains(c)) markColumns.add(c);
@@ -156,16 +190,90 @@ public final class PaperTable {
             t.addColumns(col);
         }
         StringColumn id = StringColumn.create("method");
-        DoubleColumn acc = DoubleColumn.create(s.dataName + " ACC");
-        DoubleColumn auc = DoubleColumn.create(s.dataName + " concept AUROC");
-        for (Method m : methods) {
-            Experiment.Scores sc = scores(m);
-            id.append(m.id());
-            acc.append(sc.zeroShot() == null ? Double.NaN : round(sc.zeroShot().top1()));
-            auc.append(sc.concepts() == null ? Double.NaN : round(sc.concepts().mean()));
-        }
-        t.addColumns(id, acc, auc);
+        for (Method m : methods) id.append(m.id());
+        t.addColumns(id);
+        addCells(t, methods, List.of(ACC.named(s.dataName + " ACC"), AUROC.named(s.dataName + " concept AUROC")));
+        addRunFacts(t, methods);
         return t;
+    }
+
+    /**
+     * A score column: its value for one model, and the same score per test image for the bootstrap
+     * (null when the model has no such score).
+     */
+    record Cell(String name, java.util.function.Function<Experiment.Scores, Double> value,
+                java.util.function.Function<Experiment.Scores, Bootstrap.Metric> metric) {
+        Cell named(String n) {
+            return new Cell(n, value, metric);
+        }
+    }
+
+    static final Cell ACC = new Cell("ACC", sc -> sc.zeroShot() == null ? Double.NaN : sc.zeroShot().top1(),
+            sc -> sc.zeroShot() == null ? null : Bootstrap.accuracy(sc.zeroShot().correct()));
+    static final Cell AUROC = new Cell("concept AUROC", sc -> sc.concepts() == null ? Double.NaN : sc.concepts().mean(),
+            sc -> sc.concepts() == null || sc.concepts().scores().isEmpty() ? null
+                    : Bootstrap.meanAuroc(sc.concepts().scores(), sc.concepts().labels()));
+
+    static Cell recall(String column, String key) {
+        int k = Integer.parseInt(key.substring(key.indexOf('@') + 1));
+        boolean i2t = key.startsWith("image_to_text");
+        return new Cell(column, sc -> sc.retrieval().getOrDefault(key, Double.NaN),
+                sc -> sc.ranks() == null ? null : Bootstrap.recallAt(i2t ? sc.ranks().imageToText() : sc.ranks().textToImage(), k));
+    }
+
+    /** The row every other row is compared with: the CLIP baseline when it is in the table, else the first row. */
+    static Method baseline(List<Method> methods) {
+        return methods.contains(Method.CLIP) ? Method.CLIP : methods.get(0);
+    }
+
+    /**
+     * For each cell: NAME (mean over seeds), NAME sd, and the paired difference from the baseline row
+     * with its bootstrap interval, NAME diff / diff lo / diff hi (empty on the baseline's own row).
+     */
+    void addCells(Table t, List<Method> methods, List<Cell> cells) {
+        Method base = baseline(methods);
+        for (int ci = 0; ci < cells.size(); ci++) {
+            Cell c = cells.get(ci);
+            DoubleColumn mean = DoubleColumn.create(c.name());
+            DoubleColumn sd = DoubleColumn.create(c.name() + TableWriter.SD);
+            DoubleColumn diff = DoubleColumn.create(c.name() + TableWriter.DIFF);
+            DoubleColumn lo = DoubleColumn.create(c.name() + TableWriter.DIFF_LO);
+            DoubleColumn hi = DoubleColumn.create(c.name() + TableWriter.DIFF_HI);
+            for (Method m : methods) {
+                List<Experiment.Scores> runs = runs(m);
+                Bootstrap.MeanSd ms = Bootstrap.meanSd(runs.stream().mapToDouble(sc -> c.value().apply(sc)).toArray());
+                mean.append(round(ms.mean()));
+                sd.append(round(ms.sd()));
+                Bootstrap.Interval iv = m == base ? null : interval(runs, runs(base), c, ci);
+                diff.append(iv == null ? Double.NaN : round(iv.diff()));
+                lo.append(iv == null ? Double.NaN : round(iv.lo()));
+                hi.append(iv == null ? Double.NaN : round(iv.hi()));
+            }
+            t.addColumns(mean, sd, diff, lo, hi);
+        }
+    }
+
+    private Bootstrap.Interval interval(List<Experiment.Scores> row, List<Experiment.Scores> base, Cell c, int column) {
+        List<Bootstrap.Metric> a = row.stream().map(c.metric()).toList();
+        List<Bootstrap.Metric> b = base.stream().map(c.metric()).toList();
+        if (a.contains(null) || b.contains(null) || a.get(0).size() != b.get(0).size()) return null;
+        return Bootstrap.paired(a, b, s.bootstrapReps, 20250 + column); // a fixed resampling seed: the same runs give the same table
+    }
+
+    /** Mean training seconds and the seed count of each row. */
+    private void addRunFacts(Table t, List<Method> methods) {
+        DoubleColumn secs = DoubleColumn.create("train s");
+        DoubleColumn n = DoubleColumn.create("seeds");
+        for (Method m : methods) {
+            secs.append(Math.round(runs(m).stream().mapToDouble(Experiment.Scores::trainSeconds).average().orElse(Double.NaN)));
+            n.append(runs(m).size());
+        }
+        t.addColumns(secs, n);
+    }
+
+    private String seedNote() {
+        return s.seeds == 1 ? " (1 seed; intervals over test images only)"
+                : " (mean ± sd over " + s.seeds + " seeds; diff vs CLIP with a paired 95% bootstrap interval)";
     }
 
     /** The paper's rows for a table, as a Tablesaw table (for reference; comparable only on the paper's data). */
@@ -190,8 +298,8 @@ public final class PaperTable {
 
     /** Prints the table, writes CSV/markdown/PNG and returns where. */
     public Path emit(Table t, String base, Table paper) {
-        System.out.println(t.printAll());
-        TableWriter.write(t, s.out, base, t.columnNames().get(0).equals("Method") ? "Method" : "method");
+        System.out.println(TableWriter.display(t).printAll());
+        TableWriter.write(t, s.out, base, t.columnNames().contains("Method") ? "Method" : "method");
         if (paper != null) {
             System.out.println("The paper's numbers (MAKE, MICCAI 2025), on its own data; not comparable with " + s.dataName + ":");
             System.out.println(paper.printAll());

@@ -18,7 +18,8 @@ public class PretrainOptions {
     @Option(names = "--mode", description = "MAKE indexing: compat (released code) or intended (paper) (default: compat)") public String mode;
     @Option(names = "--model", description = "model config (default: tiny; ViT-B-16 with --preset paper)") public String model;
     @Option(names = "--init", description = "weights to start from: a released model by name (openai, make, ...; see datasets), "
-            + "a file (safetensors, torch .pt/.bin, TorchScript) or folder, or none for a fresh model "
+            + "a file (safetensors, torch .pt/.bin, TorchScript) or folder, shared for the kit's generic start (the tables' "
+            + "default; built once on SynthScenes and cached), or none for a fresh model "
             + "(default: none; openai with --preset paper)") public String init;
     @Option(names = "--table", description = "training table (official columns; see augment)") public Path table;
     @Option(names = "--image-root", description = "folder the table's filenames are relative to (default: the table's folder)") public Path imageRoot;
@@ -54,7 +55,7 @@ public class PretrainOptions {
         if (method != null) c.method = Method.parse(method).id();
         if (mode != null) c.mode = mode;
         if (model != null) c.model = model;
-        if (init != null) c.init = init.equals("none") ? null : init;
+        if (init != null) c.init = init.equals("none") ? null : SharedStart.resolve(init, c.model, SharedStart.Spec.defaults());
         if (imageRoot != null) c.imageRoot = imageRoot.toString();
         if (trainSplit != null) c.trainSplit = trainSplit;
         if (evalSplit != null) c.evalSplit = evalSplit;

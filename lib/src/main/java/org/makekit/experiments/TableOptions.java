@@ -28,11 +28,23 @@ public class TableOptions {
     String dataName;
     @Option(names = "--model", description = "model config (default: ${DEFAULT-VALUE})")
     String model = "tiny";
-    @Option(names = "--init", description = "weights every row starts from: a released model by name (openai, ...), a file or folder, or none (default: none)")
+    @Option(names = "--init", description = {"weights every row starts from: shared (the kit's generic start, pretrained once on",
+            "SynthScenes and cached), a released model by name (openai, ...), a file or folder, or none (default: shared)"})
     String init;
+    @Option(names = "--start-steps", description = "training steps of the shared start (default: 600; demo: 120)")
+    Long startSteps;
+    @Option(names = "--start-images", description = "SynthScenes images of the shared start (default: 6000; demo: 3000)")
+    Integer startImages;
+    @Option(names = "--seeds", description = "training seeds per row (seed, seed+1, ...): cells are mean ± sd (default: 3; demo: 1)")
+    Integer seeds;
+    @Option(names = "--methods", split = ",", description = {"only these rows, by method id (e.g. clip,siglip,make; see pretrain",
+            "--list-methods); default: the table's rows"})
+    java.util.List<String> methods;
+    @Option(names = "--bootstrap", description = "test-image resamples for the paired intervals (default: ${DEFAULT-VALUE})")
+    int bootstrap = 2000;
     @Option(names = "--mode", description = "MAKE indexing, compat or intended (default: ${DEFAULT-VALUE})")
     String mode = "compat";
-    @Option(names = "--steps", description = "training steps per model (default: 300; demo: 240)")
+    @Option(names = "--steps", description = "training steps per model (default: 300; demo: 150)")
     Long steps;
     @Option(names = "--batch-size", description = "(default: ${DEFAULT-VALUE})")
     int batchSize = 32;
@@ -55,6 +67,12 @@ public class TableOptions {
             "(a released model's name, a file or folder); repeatable, e.g. --weights MAKE=make --weights DermLIP=dermlip"})
     public java.util.List<String> weights = new java.util.ArrayList<>();
 
+    /** The table's rows: {@code defaults}, or the --methods given (the CLIP baseline, when listed, is the row others are compared with). */
+    public java.util.List<org.makekit.train.Method> rows(java.util.List<org.makekit.train.Method> defaults) {
+        if (methods == null || methods.isEmpty()) return defaults;
+        return methods.stream().map(org.makekit.train.Method::parse).toList();
+    }
+
     /** The rows of a table on real data: the --weights given, else the methods trained on this setup's data. */
     public java.util.List<RealTables.Model> models(PaperTable t, java.util.List<org.makekit.train.Method> methods) {
         java.util.List<RealTables.Model> out = new java.util.ArrayList<>();
@@ -72,6 +90,11 @@ public class TableOptions {
 
     /** The experiment setup, with the calling script's own defaults for what the user did not give. */
     public PaperTable.Setup setup(Path defaultOut, long defaultSteps) {
+        return setup(defaultOut, defaultSteps, 3, SharedStart.Spec.defaults());
+    }
+
+    /** As {@link #setup(Path, long)}, with the script's own seed count and shared start. */
+    public PaperTable.Setup setup(Path defaultOut, long defaultSteps, int defaultSeeds, SharedStart.Spec defaultStart) {
         long n = steps != null ? steps : defaultSteps;
         PaperTable.Setup s = new PaperTable.Setup();
         s.out = out != null ? out : defaultOut;
@@ -83,7 +106,12 @@ public class TableOptions {
         s.synth = new SynthDerm.Config(seed, synthTrain, synthVal, synthTest, 64);
         s.train.model = model;
         s.train.mode = mode;
-        s.train.init = init == null || init.equals("none") ? null : init;
+        s.train.init = init == null ? SharedStart.NAME : init.equals("none") ? null : init;
+        s.seeds = seeds != null ? seeds : defaultSeeds;
+        s.start = new SharedStart.Spec(new org.makekit.data.SynthScenes.Config(0,
+                startImages != null ? startImages : defaultStart.corpus().images(), 64),
+                startSteps != null ? startSteps : defaultStart.steps(), defaultStart.batchSize(), defaultStart.lr(), defaultStart.seed());
+        s.bootstrapReps = bootstrap;
         s.train.steps = n;
         s.train.batchSize = batchSize;
         s.train.lr = lr;

@@ -89,13 +89,25 @@ public final class MakeLoss {
             Map<String, NDArray> parts = new LinkedHashMap<>();
             parts.put("mkcl_i2t", r.mkclI2t());
             parts.put("mkcl_t2i", r.mkclT2i());
-            if (r.slra() != null) parts.put("slra", r.slra());
+            if (r.slra() != null) {
+                parts.put("slra", r.slra());
+                parts.put("slra_gates_open", r.gatesOpen());
+                parts.put("slra_pooled_norm", r.pooledNorm());
+            }
             return new Value(r.total(), parts);
         }
 
+        /** The parts, then SLRA's diagnostics: the share of open gates (similarity >= sigma) and the mean pooled-vector norm. */
         @Override
         public List<String> partNames() {
-            return options.slra() ? List.of("mkcl_i2t", "mkcl_t2i", "slra") : List.of("mkcl_i2t", "mkcl_t2i");
+            return options.slra() ? List.of("mkcl_i2t", "mkcl_t2i", "slra", "slra_gates_open", "slra_pooled_norm")
+                    : List.of("mkcl_i2t", "mkcl_t2i");
+        }
+
+        /** SLRA has collapsed when every gate is shut: the pooled vectors are zero and the loss is ln(nB), the uniform softmax. */
+        @Override
+        public double collapseLevel(String part, int images) {
+            return options.slra() && part.equals("slra") ? Math.log((double) images * options.textsPerImage()) : Double.NaN;
         }
     }
 
@@ -104,7 +116,8 @@ public final class MakeLoss {
      * Targets use -100 for ignored rows, as PyTorch's ignore_index.
      */
     public record Result(NDArray total, NDArray mkclI2t, NDArray mkclT2i, NDArray mkcl, NDArray slra, NDArray pooled,
-                         double[] dkwWeights, long[] i2tTargets, long[] t2iTargets, long[] slraTargets) {}
+                         double[] dkwWeights, long[] i2tTargets, long[] t2iTargets, long[] slraTargets,
+                         NDArray gatesOpen, NDArray pooledNorm) {}
 
     /**
      * @param image   (B, D) L2-normalised global image features
@@ -153,13 +166,18 @@ public final class MakeLoss {
 
         NDArray slra = null;
         NDArray pooled = null;
+        NDArray gatesOpen = null;
+        NDArray pooledNorm = null;
         long[] slraTargets = new long[t];
         java.util.Arrays.fill(slraTargets, -100);
         NDArray total = Tensors.mul(mkcl, o.lambdaM());
         if (o.slra()) {
             long[] sel = new long[b];
             for (int j = 0; j < b; j++) sel[j] = o.mode() == Mode.COMPAT ? j : (long) j * n;
-            pooled = slraPool(patches, text.get(Tensors.of(m, sel)), o.sigma());
+            Pool pool = pool(patches, text.get(Tensors.of(m, sel)), o.sigma());
+            pooled = pool.pooled();
+            gatesOpen = pool.gatesOpen();
+            pooledNorm = pool.pooled().stopGradient().norm(new int[] {1}).mean();
             int count = 0;
             for (int r = 0; r < t; r++) {
                 boolean ignored = o.mode() == Mode.COMPAT ? r < b : r % n == 0;
@@ -186,7 +204,7 @@ public final class MakeLoss {
             }
             total = total.add(Tensors.mul(slra, o.lambdaS()));
         }
-        return new Result(total, i2t, t2i, mkcl, slra, pooled, w, i2tTargets, t2iTargets, slraTargets);
+        return new Result(total, i2t, t2i, mkcl, slra, pooled, w, i2tTargets, t2iTargets, slraTargets, gatesOpen, pooledNorm);
     }
 
     /**
@@ -195,13 +213,20 @@ public final class MakeLoss {
      * the patches. Gradients flow into the patches and the text; the result is not normalised.
      */
     public static NDArray slraPool(NDArray patches, NDArray textPerImage, double sigma) {
+        return pool(patches, textPerImage, sigma).pooled();
+    }
+
+    /** SLRA's pooled vectors (B, D) and, detached, the share of open gates over all B x P patch similarities. */
+    record Pool(NDArray pooled, NDArray gatesOpen) {}
+
+    static Pool pool(NDArray patches, NDArray textPerImage, double sigma) {
         NDArray sim = patches.batchMatMul(textPerImage.expandDims(2)).squeeze(2); // (B, P)
         NDArray gate = sim.stopGradient().gte(sigma).toType(sim.getDataType(), false);
         NDArray wts = sim.mul(gate);
         NDArray n = wts.norm(new int[] {1}, true);
         NDArray norm = Tensors.maximum(n, 1e-12);
         NDArray wn = wts.div(norm);
-        return wn.expandDims(1).batchMatMul(patches).squeeze(1); // (B, D)
+        return new Pool(wn.expandDims(1).batchMatMul(patches).squeeze(1), gate.mean()); // (B, D)
     }
 
     /**

@@ -50,6 +50,15 @@ public interface Objective {
     }
 
     /**
+     * The value at which a part has collapsed for a batch of {@code images} (MAKE's SLRA: ln(nB), the
+     * loss of all-zero pooled vectors), or NaN when the part has no such level. The trainer warns when
+     * a part stays within 1e-4 of it for 20 steps.
+     */
+    default double collapseLevel(String part, int images) {
+        return Double.NaN;
+    }
+
+    /**
      * Adds or initialises the parameters this objective owns (SigLIP's bias), before training.
      *
      * @param fresh true when the model was freshly initialised, false when loaded from weights

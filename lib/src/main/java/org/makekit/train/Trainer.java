@@ -190,6 +190,7 @@ public final class Trainer {
         long itEpoch = -1;
         long bpe = s.loader().batchesPerEpoch();
         List<String> columns = MetricsLog.columns(s.step().computer().objective().partNames());
+        CollapseWatch watch = new CollapseWatch(s.step().computer().objective());
         try (MetricsLog log = MetricsLog.open(s.out().resolve("metrics.csv"), columns, s.start());
              Progress p = showProgress ? new Progress("pretrain " + s.method().id(), s.total(), "step").resumeAt(s.start()) : null) {
             for (long step = s.start(); step < s.total(); step++) {
@@ -208,7 +209,8 @@ public final class Trainer {
                 last = o.loss();
                 losses.add(o.loss());
                 log.write(row(step, epoch, o, lr, batch.size() / secs, s.step().scaler(), secs));
-                if (p != null) p.extra(String.format(Locale.ROOT, "loss %.4f  lr %.2e", o.loss(), lr)).step(1);
+                String collapsed = watch.update(o.result().parts(), batch.size());
+                if (p != null) p.extra(String.format(Locale.ROOT, "loss %.4f  lr %.2e%s", o.loss(), lr, collapsed)).step(1);
                 ran++;
                 boolean lastStep = step + 1 == s.total();
                 if ((step + 1) % cfg.checkpointEvery == 0 || lastStep) checkpoint(s, step + 1);

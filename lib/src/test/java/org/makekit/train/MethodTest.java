@@ -52,7 +52,7 @@ class MethodTest {
         assertEquals(Set.of("mkcl", "slra", "dkw"), Method.MAKE.marks().keySet());
         assertEquals(1, Method.SIGLIP_AUGMENTED.textsPerImage(8));
         assertEquals(11, Method.MAKE.textsPerImage(8));
-        assertEquals(List.of("mkcl_i2t", "mkcl_t2i", "slra"), Method.MAKE.objective().create(Method.Settings.defaults()).partNames());
+        assertEquals(List.of("mkcl_i2t", "mkcl_t2i", "slra", "slra_gates_open", "slra_pooled_norm"), Method.MAKE.objective().create(Method.Settings.defaults()).partNames());
         assertEquals(0.0, options("make", MakeLoss.Mode.COMPAT).sigma(), "the official sigma by default");
         MakeLoss.Options sigma = ((MakeLoss.MakeObjective) Method.MAKE.objective()
                 .create(new Method.Settings(MakeLoss.Mode.COMPAT, 8, 0.1))).options();

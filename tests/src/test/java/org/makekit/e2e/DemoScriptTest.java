@@ -12,8 +12,9 @@ import org.junit.jupiter.api.io.TempDir;
 class DemoScriptTest {
     @Test
     void demoRunsThePipelineAndPrintsTheThreeTables(@TempDir Path tmp) throws Exception {
-        Run r = Run.script("demo", 900, "--out", tmp.toString(), "--steps", "3", "--batch-size", "8", "--synth-train", "40",
-                "--synth-val", "8", "--synth-test", "30", "--min-positives", "3");
+        Run r = Run.script(java.util.Map.of("MAKEKIT_CACHE", tmp.resolve("cache").toString()), "demo", 900, "--out", tmp.toString(),
+                "--steps", "3", "--batch-size", "8", "--synth-train", "40", "--synth-val", "8", "--synth-test", "30", "--min-positives", "3",
+                "--start-steps", "2", "--start-images", "16");
         assertEquals(0, r.exit, r.out);
         assertTrue(r.out.contains("Table 1 (miniature)") && r.out.contains("Table 2 (miniature)")
                 && r.out.contains("Table 3 (miniature)"), r.out);

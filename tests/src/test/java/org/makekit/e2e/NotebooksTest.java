@@ -63,6 +63,10 @@ class NotebooksTest {
             env.put("MAKEKIT_NB_SYNTH_TEST", "30");
             env.put("MAKEKIT_NB_BATCH", "8");
             env.put("MAKEKIT_NB_MIN_POSITIVES", "3");
+            env.put("MAKEKIT_NB_START_STEPS", "2");
+            env.put("MAKEKIT_NB_START_IMAGES", "16");
+            env.put("MAKEKIT_NB_SEEDS", "2");
+            env.put("MAKEKIT_CACHE", tmp.resolve("cache").toString());
             long t0 = System.nanoTime();
             Process p = pb.start();
             if (!p.waitFor(1200, TimeUnit.SECONDS)) {

@@ -12,7 +12,8 @@ import org.junit.jupiter.api.io.TempDir;
 /** table1-3 and evaluate, run through JBang on a tiny SynthDerm; the tables are checked for shape and range. */
 class TableScriptsTest {
     static final String[] TINY = {"--steps", "3", "--batch-size", "8", "--synth-train", "40", "--synth-val", "8",
-        "--synth-test", "30", "--min-positives", "3"};
+        "--synth-test", "30", "--min-positives", "3", "--start-steps", "2", "--start-images", "16", "--seeds", "2",
+        "--bootstrap", "200"};
 
     static String[] args(Path out, String... more) {
         List<String> a = new java.util.ArrayList<>(List.of(TINY));
@@ -31,7 +32,15 @@ class TableScriptsTest {
             String[] f = line.split(",", -1);
             for (int i = 0; i < header.length; i++) {
                 String h = header[i];
-                if (f[i].isEmpty()) continue; // a cell not scored (a set not present)
+                if (f[i].isEmpty()) continue; // a cell not scored (a set not present), or the baseline's own difference
+                if (h.endsWith(" diff")) {
+                    double lo = Double.parseDouble(f[i + 1]);
+                    double hi = Double.parseDouble(f[i + 2]);
+                    double d = Double.parseDouble(f[i]);
+                    assertTrue(lo <= d + 1e-4 && d <= hi + 1e-4 && d >= -1 && d <= 1, h + ": " + d + " [" + lo + ", " + hi + "] in " + line);
+                    i += 2;
+                    continue;
+                }
                 if (h.contains("ACC") || h.contains("AUROC") || h.contains("R@") || h.contains("Average")) {
                     double v = Double.parseDouble(f[i]);
                     assertTrue(v >= 0 && v <= 1, h + " = " + v + " in " + line);
@@ -43,23 +52,32 @@ class TableScriptsTest {
     @Test
     void tablesAndEvaluateRunTinyAndWriteTheirFiles(@TempDir Path tmp) throws Exception {
         Path out = tmp.resolve("tables");
-        Run t3 = Run.script("table3", 900, args(out));
+        java.util.Map<String, String> cache = java.util.Map.of("MAKEKIT_CACHE", tmp.resolve("cache").toString());
+        Run t3 = Run.script(cache, "table3", 900, args(out));
         assertEquals(0, t3.exit, t3.out);
         assertTrue(t3.out.contains("Table 3 (miniature)") && t3.out.contains("mkcl+slra"), t3.out);
+        assertTrue(t3.out.contains("building the shared start for tiny") && t3.out.contains(" ± ")
+                && t3.out.contains("vs baseline [95% CI]"), "a shared start, then cells with spread and intervals:\n" + t3.out);
         checkCsv(out.resolve("table3.csv"), 5, 6);
+        String header = Files.readAllLines(out.resolve("table3.csv")).get(0);
+        assertTrue(header.contains("SynthDerm ACC sd") && header.contains("SynthDerm ACC diff lo") && header.contains("seeds"), header);
+        var slra = org.makekit.train.MetricsLog.read(out.resolve("mkcl+slra/seed-1/metrics.csv"));
+        assertTrue(slra.containsKey("slra_gates_open") && slra.containsKey("slra_pooled_norm"), "SLRA diagnostics per step: " + slra.keySet());
         assertTrue(Files.size(out.resolve("table3.png")) > 1000);
         assertTrue(Files.readString(out.resolve("table3.md")).startsWith("# Table 3"));
 
-        Run t1 = Run.script("table1", 900, args(out));
+        Run t1 = Run.script(cache, "table1", 900, args(out));
         assertEquals(0, t1.exit, t1.out);
         assertTrue(t1.out.contains("reusing"), "table1 reuses table3's CLIP and MAKE models:\n" + t1.out);
+        assertTrue(t1.out.contains("building the shared start for coca-tiny") && !t1.out.contains("building the shared start for tiny"),
+                "the tiny start is found in the cache; CoCa gets its own:\n" + t1.out);
         checkCsv(out.resolve("table1.csv"), 7, 4);
         assertTrue(t1.out.contains("training coca") && t1.out.contains("Table 1, row CoCa/Derm1M"),
                 "the CoCa rows train (coca-tiny) and the paper's CoCa numbers are printed:\n" + t1.out);
-        assertTrue(Files.exists(out.resolve("coca/model.safetensors")) && Files.exists(out.resolve("coca-augmented/model.safetensors")));
-        var cocaCfg = org.makekit.util.Json.parse(Files.readString(out.resolve("coca/config.json"))).getAsJsonObject();
+        assertTrue(Files.exists(out.resolve("coca/seed-0/model.safetensors")) && Files.exists(out.resolve("coca-augmented/seed-1/model.safetensors")));
+        var cocaCfg = org.makekit.util.Json.parse(Files.readString(out.resolve("coca/seed-0/config.json"))).getAsJsonObject();
         assertEquals("coca-tiny", cocaCfg.get("model").getAsString(), "the CoCa counterpart of tiny");
-        Run t2 = Run.script("table2", 900, args(out));
+        Run t2 = Run.script(cache, "table2", 900, args(out));
         assertEquals(0, t2.exit, t2.out);
         checkCsv(out.resolve("table2.csv"), 7, 9);
         assertTrue(t2.out.contains("Table 2, row MAKE"), "paper rows printed with their source:\n" + t2.out);
@@ -70,7 +88,7 @@ class TableScriptsTest {
         assertTrue(terms.remove(first) != null, "the built-in lexicon covers SynthDerm's concept " + first);
         Path lexicon = tmp.resolve("lexicon.json");
         Files.writeString(lexicon, new com.google.gson.Gson().toJson(terms));
-        Run ev = Run.script("evaluate", 600, "--weights", out.resolve("make/model.safetensors").toString(), "--csv",
+        Run ev = Run.script("evaluate", 600, "--weights", out.resolve("make/seed-0/model.safetensors").toString(), "--csv",
                 out.resolve("synthderm/train-table.csv").toString(), "--concepts", out.resolve("synthderm/concepts.csv").toString(),
                 "--concept-terms", lexicon.toString(), "--min-positives", "3", "--out", tmp.resolve("eval").toString());
         assertEquals(0, ev.exit, ev.out);
