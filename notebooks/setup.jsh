@@ -15,7 +15,7 @@ import org.knowm.xchart.*;
 
 // Knobs read from the environment: CI runs the notebooks tiny; unset, you get the full sizes.
 int env(String k, int d) { return Integer.parseInt(System.getenv().getOrDefault(k, String.valueOf(d))); }
-int STEPS = env("MAKEKIT_NB_STEPS", 300);            // training steps per model
+int STEPS = env("MAKEKIT_NB_STEPS", 150);            // training steps per model (from the shared start)
 int SYNTH_TRAIN = env("MAKEKIT_NB_SYNTH_TRAIN", 2400), SYNTH_VAL = env("MAKEKIT_NB_SYNTH_VAL", 300),
     SYNTH_TEST = env("MAKEKIT_NB_SYNTH_TEST", 600);  // SynthDerm sizes
 int BATCH = env("MAKEKIT_NB_BATCH", 32);

@@ -92,9 +92,12 @@ public final class Experiment {
         List<String> out = new ArrayList<>();
         java.util.Set<String> keys = new java.util.TreeSet<>(w.keySet());
         keys.addAll(have.keySet());
+        // A setting the saved run does not name (a field added to the kit later) counts as its default value.
+        com.google.gson.JsonObject defaults = org.makekit.util.Json.parse(new TrainConfig().toJson()).getAsJsonObject();
         for (String k : keys) {
             if (IGNORED.contains(k)) continue;
-            if (!java.util.Objects.equals(have.get(k), w.get(k))) out.add(k + " " + have.get(k) + " -> " + w.get(k));
+            com.google.gson.JsonElement h = have.has(k) ? have.get(k) : defaults.get(k);
+            if (!java.util.Objects.equals(h, w.get(k))) out.add(k + " " + h + " -> " + w.get(k));
         }
         return out;
     }

@@ -44,7 +44,7 @@ public class TableOptions {
     int bootstrap = 2000;
     @Option(names = "--mode", description = "MAKE indexing, compat or intended (default: ${DEFAULT-VALUE})")
     String mode = "compat";
-    @Option(names = "--steps", description = "training steps per model (default: 300; demo: 150)")
+    @Option(names = "--steps", description = "training steps per model (default: 150; demo: 150)")
     Long steps;
     @Option(names = "--batch-size", description = "(default: ${DEFAULT-VALUE})")
     int batchSize = 32;
@@ -124,8 +124,8 @@ public class TableOptions {
         return s;
     }
 
-    /** The table scripts' setup: runs/tables, 300 steps per model. */
+    /** The table scripts' setup: runs/tables, 150 steps per model from the shared start, 3 seeds. */
     public PaperTable.Setup setup() {
-        return setup(Path.of("runs/tables"), 300);
+        return setup(Path.of("runs/tables"), 150);
     }
 }

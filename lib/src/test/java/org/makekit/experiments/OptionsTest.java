@@ -65,12 +65,33 @@ class OptionsTest {
         Tables none = new Tables();
         new CommandLine(none).parseArgs();
         assertEquals(240, none.o.setup(Path.of("runs/demo"), 240).train.steps);
-        assertEquals(300, none.o.setup().train.steps);
+        assertEquals(150, none.o.setup().train.steps);
+        assertEquals(3, none.o.setup().seeds, "three seeds unless told");
+        assertEquals(SharedStart.NAME, none.o.setup().train.init, "the shared start unless told");
         Tables out = new Tables();
         new CommandLine(out).parseArgs("--out", "runs/tables", "--dataset", "ham10000");
         PaperTable.Setup s = out.o.setup(Path.of("runs/demo"), 240);
         assertEquals(Path.of("runs/tables"), s.out, "an --out equal to another script's default is still the user's");
         assertEquals("HAM10000", s.dataName);
         assertTrue(s.lexicon.terms().size() > 10, "the built-in concept lexicon by default");
+    }
+
+    @Test
+    void seedsStartAndRowsAreTheUsersWhenGiven() {
+        Tables t = new Tables();
+        new CommandLine(t).parseArgs("--init", "none", "--seeds", "5", "--seed", "10", "--methods", "clip,make", "--start-steps", "7");
+        PaperTable.Setup s = t.o.setup();
+        assertEquals(null, s.train.init, "--init none: from scratch");
+        assertEquals(java.util.List.of(10L, 11L, 12L, 13L, 14L), s.seedList());
+        assertEquals(java.util.List.of(org.makekit.train.Method.CLIP, org.makekit.train.Method.MAKE), t.o.rows(PaperTable.TABLE3));
+        assertEquals(7, s.start.steps());
+        Tables d = new Tables();
+        new CommandLine(d).parseArgs();
+        PaperTable.Setup demo = d.o.setup(Path.of("runs/demo"), 150, 1, SharedStart.Spec.small(3000, 120));
+        assertEquals(1, demo.seeds);
+        assertEquals(SharedStart.Spec.small(3000, 120), demo.start);
+        assertEquals(PaperTable.TABLE1, d.o.rows(PaperTable.TABLE1));
+        s.seeds = 0;
+        assertThrows(KitException.class, s::seedList);
     }
 }
