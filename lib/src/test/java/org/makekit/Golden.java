@@ -41,7 +41,7 @@ public final class Golden {
         if (e.isJsonArray()) {
             for (JsonElement c : e.getAsJsonArray()) flatten(c, out);
         } else {
-            out.add(e.getAsDouble());
+            out.add(e.isJsonNull() ? Double.NaN : e.getAsDouble()); // null: NaN or "no value" in the goldens
         }
     }
 

@@ -164,47 +164,60 @@ public final class MakeLoss {
         NDArray t2i = ceT2i.mean();
         NDArray mkcl = Tensors.div(i2t.add(t2i), 2);
 
-        NDArray slra = null;
-        NDArray pooled = null;
-        NDArray gatesOpen = null;
-        NDArray pooledNorm = null;
-        long[] slraTargets = new long[t];
-        java.util.Arrays.fill(slraTargets, -100);
         NDArray total = Tensors.mul(mkcl, o.lambdaM());
-        if (o.slra()) {
-            long[] sel = new long[b];
-            for (int j = 0; j < b; j++) sel[j] = o.mode() == Mode.COMPAT ? j : (long) j * n;
-            Pool pool = pool(patches, text.get(Tensors.of(m, sel)), o.sigma());
-            pooled = pool.pooled();
-            gatesOpen = pool.gatesOpen();
-            pooledNorm = pool.pooled().stopGradient().norm(new int[] {1}).mean();
-            int count = 0;
-            for (int r = 0; r < t; r++) {
-                boolean ignored = o.mode() == Mode.COMPAT ? r < b : r % n == 0;
-                if (i2tTargets[r] >= 0 && !ignored) {
-                    slraTargets[r] = r;
-                    count++;
-                }
+        Slra sl = o.slra() ? slra(patches, text, i2tTargets, w, scale, o, b) : null;
+        if (sl != null) total = total.add(Tensors.mul(sl.loss(), o.lambdaS()));
+        long[] slraTargets = sl != null ? sl.targets() : minus100(t);
+        return sl == null ? new Result(total, i2t, t2i, mkcl, null, null, w, i2tTargets, t2iTargets, slraTargets, null, null)
+                : new Result(total, i2t, t2i, mkcl, sl.loss(), sl.pooled(), w, i2tTargets, t2iTargets, slraTargets, sl.gatesOpen(),
+                sl.pooledNorm());
+    }
+
+    /** SLRA's loss, its pooled vectors and diagnostics, and its hard target per text row (-100 = none). */
+    record Slra(NDArray loss, NDArray pooled, NDArray gatesOpen, NDArray pooledNorm, long[] targets) {}
+
+    /**
+     * SLRA (shared with O-MAKE, which keeps its hard targets): pool the patches against each image's
+     * caption row, then a DKW-weighted cross-entropy of every valid text row that is not ignored.
+     */
+    static Slra slra(NDArray patches, NDArray text, long[] i2tTargets, double[] w, NDArray scale, Options o, int b) {
+        NDManager m = text.getManager();
+        int n = o.textsPerImage();
+        int t = b * n;
+        long[] sel = new long[b];
+        for (int j = 0; j < b; j++) sel[j] = o.mode() == Mode.COMPAT ? j : (long) j * n;
+        Pool pool = pool(patches, text.get(Tensors.of(m, sel)), o.sigma());
+        NDArray pooledNorm = pool.pooled().stopGradient().norm(new int[] {1}).mean();
+        long[] targets = minus100(t);
+        int count = 0;
+        for (int r = 0; r < t; r++) {
+            boolean ignored = o.mode() == Mode.COMPAT ? r < b : r % n == 0;
+            if (i2tTargets[r] >= 0 && !ignored) {
+                targets[r] = r;
+                count++;
             }
-            if (count > 0) {
-                long[] sflat = new long[count];
-                double[] sw = new double[count];
-                int k = 0;
-                for (int r = 0; r < t; r++) {
-                    if (slraTargets[r] >= 0) {
-                        sflat[k] = (long) (r / n) * t + r;
-                        sw[k++] = w[r];
-                    }
-                }
-                NDArray vlogits = pooled.matMul(text.transpose()).mul(scale);
-                NDArray ce = vlogits.logSoftmax(1).reshape(-1).get(Tensors.of(m, sflat)).neg();
-                slra = weightedMean(ce, sw, m, dt);
-            } else {
-                slra = Tensors.mul(scale, 0); // no SLRA target in this batch: a zero that keeps the graph
-            }
-            total = total.add(Tensors.mul(slra, o.lambdaS()));
         }
-        return new Result(total, i2t, t2i, mkcl, slra, pooled, w, i2tTargets, t2iTargets, slraTargets, gatesOpen, pooledNorm);
+        if (count == 0) { // no SLRA target in this batch: a zero that keeps the graph
+            return new Slra(Tensors.mul(scale, 0), pool.pooled(), pool.gatesOpen(), pooledNorm, targets);
+        }
+        long[] sflat = new long[count];
+        double[] sw = new double[count];
+        int k = 0;
+        for (int r = 0; r < t; r++) {
+            if (targets[r] >= 0) {
+                sflat[k] = (long) (r / n) * t + r;
+                sw[k++] = w[r];
+            }
+        }
+        NDArray vlogits = pool.pooled().matMul(text.transpose()).mul(scale);
+        NDArray ce = vlogits.logSoftmax(1).reshape(-1).get(Tensors.of(m, sflat)).neg();
+        return new Slra(weightedMean(ce, sw, m, text.getDataType()), pool.pooled(), pool.gatesOpen(), pooledNorm, targets);
+    }
+
+    static long[] minus100(int t) {
+        long[] a = new long[t];
+        java.util.Arrays.fill(a, -100);
+        return a;
     }
 
     /**
@@ -273,7 +286,7 @@ public final class MakeLoss {
         return w;
     }
 
-    private static NDArray weightedMean(NDArray values, double[] weights, NDManager m, DataType dt) {
+    static NDArray weightedMean(NDArray values, double[] weights, NDManager m, DataType dt) {
         double sum = 0;
         boolean allOnes = true;
         for (double x : weights) {
