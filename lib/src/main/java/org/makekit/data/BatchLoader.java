@@ -58,12 +58,33 @@ public final class BatchLoader implements AutoCloseable {
         });
     }
 
+    /** A training order other than the seeded shuffle: whole batches, each index at most once, a pure function of the epoch. */
+    public interface Sampler {
+        int[] order(int epoch);
+    }
+
+    private Sampler sampler;
+
+    /** Draws training epochs from {@code s} instead of the shuffle (the ontology-aware sampler, for one). */
+    public BatchLoader withSampler(Sampler s) {
+        if (!train) throw new KitException("a sampler applies to training loaders only");
+        this.sampler = s;
+        return this;
+    }
+
     public int batchesPerEpoch() {
         return train ? rows.size() / batchSize : (rows.size() + batchSize - 1) / batchSize;
     }
 
     /** The sample order of an epoch: a seeded Fisher-Yates shuffle (training) or table order. */
     public int[] order(int epoch) {
+        if (sampler != null) {
+            int[] o = sampler.order(epoch);
+            if (o.length != batchesPerEpoch() * batchSize) {
+                throw new KitException("sampler gave " + o.length + " indices for " + batchesPerEpoch() + " batches of " + batchSize);
+            }
+            return o;
+        }
         int[] idx = new int[rows.size()];
         for (int i = 0; i < idx.length; i++) idx[i] = i;
         if (train) {

@@ -39,6 +39,10 @@ public class PretrainOptions {
     @Option(names = "--workers", description = "image loading threads") public Integer workers;
     @Option(names = "--checkpoint-every", description = "steps between checkpoints") public Integer checkpointEvery;
     @Option(names = "--slra-sigma", description = "SLRA's patch-similarity gate (default: 0.0, as the official training)") public Double slraSigma;
+    @Option(names = "--ohcl-beta", description = "omake: OHCL's soft-label share (default: 0.5, as the released training)") public Double ohclBeta;
+    @Option(names = "--ohcl-schedule", description = "omake: constant beta, or cosine (the official --OHCL_curriculum over the epochs) (default: constant)") public String ohclSchedule;
+    @Option(names = "--sampler", description = "batch order: random, or ontology (O-MAKE's connectivity sampler, full batches) (default: random)") public String sampler;
+    @Option(names = "--ontology", description = "omake: the disease ontology JSON whose Wu-Palmer similarity gives the soft labels (default: the built-in Derm1M tree)") public Path ontology;
     @Option(names = "--device", description = "cpu, gpu, or gpu:0,1,... (default: cpu)") public String device;
     @Option(names = "--precision", description = "fp32 or fp16 (GPU) (default: from the preset)") public String precision;
     @Option(names = "--synth-train", description = "SynthDerm sizes when no --table") public int synthTrain = 2400;
@@ -71,6 +75,10 @@ public class PretrainOptions {
         if (workers != null) c.workers = workers;
         if (checkpointEvery != null) c.checkpointEvery = checkpointEvery;
         if (slraSigma != null) c.slraSigma = slraSigma;
+        if (ohclBeta != null) c.ohclBeta = ohclBeta;
+        if (ohclSchedule != null) c.ohclSchedule = ohclSchedule;
+        if (ontology != null) c.ontology = ontology.toString();
+        if (sampler != null) c.sampler = sampler;
         if (precision != null) c.precision = precision;
         c.out = out.toString();
         return c;

@@ -101,6 +101,43 @@ public final class Ontology {
         return null;
     }
 
+    /** The node's path of keys from its root: its ancestors, then itself. */
+    public static List<String> path(Node n) {
+        List<String> p = new ArrayList<>(n.ancestors());
+        p.add(n.key());
+        return p;
+    }
+
+    /** The node at a path of keys, or null. */
+    public Node at(List<String> path) {
+        for (Node n : dfsOrder) if (path(n).equals(path)) return n;
+        return null;
+    }
+
+    /** The index (in {@link #nodes()}) of the diagnosis's node, or -1 when the tree does not know it. */
+    public int indexOf(String diagnosis) {
+        Node n = diagnosis == null ? null : find(diagnosis);
+        return n == null ? -1 : dfsOrder.indexOf(n);
+    }
+
+    /**
+     * Wu-Palmer similarity of two nodes, as O-MAKE's disease matrix: 2 depth(lca) / (depth a + depth b),
+     * roots at depth 1, 0 for nodes under different roots. Inner nodes count for depth whether or not
+     * any data is labelled with them.
+     */
+    public static double wuPalmer(Node a, Node b) {
+        List<String> pa = path(a);
+        List<String> pb = path(b);
+        int common = 0;
+        while (common < Math.min(pa.size(), pb.size()) && pa.get(common).equals(pb.get(common))) common++;
+        return 2.0 * common / (pa.size() + pb.size());
+    }
+
+    /** Wu-Palmer similarity of nodes i and j of {@link #nodes()}; -1 (no label) gives 0. */
+    public double wuPalmer(int i, int j) {
+        return i < 0 || j < 0 ? 0.0 : wuPalmer(dfsOrder.get(i), dfsOrder.get(j));
+    }
+
     /** "This is a skin photo diagnosed as {ancestor keys..., diagnosis}." (the diagnosis alone if not in the tree). */
     public String caption(String diagnosis) {
         return caption(diagnosis, Knowledge.DISEASE_PREFIX);

@@ -58,6 +58,9 @@ public interface Objective {
         return Double.NaN;
     }
 
+    /** Called by the trainer before the steps of each epoch (0-based) of {@code epochs}: for schedules such as O-MAKE's beta. */
+    default void startEpoch(int epoch, int epochs) {}
+
     /**
      * Adds or initialises the parameters this objective owns (SigLIP's bias), before training.
      *

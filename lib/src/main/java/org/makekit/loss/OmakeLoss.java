@@ -243,13 +243,39 @@ public final class OmakeLoss {
         return w;
     }
 
-    /** O-MAKE as a training objective: labels from each row's disease through the label index, beta fixed or by curriculum. */
-    public record OmakeObjective(Options options, java.util.function.ToIntFunction<org.makekit.data.TrainingRow> label,
-                                 LabelSimilarity similarity) implements Objective {
+    /**
+     * O-MAKE as a training objective: labels from each row's diagnosis, beta fixed or, with the
+     * cosine curriculum, set by the trainer at each epoch ({@link #startEpoch}).
+     */
+    public static final class OmakeObjective implements Objective {
+        private final Options base;
+        private final boolean cosine;
+        private final java.util.function.ToIntFunction<org.makekit.data.TrainingRow> label;
+        private final LabelSimilarity similarity;
+        private volatile Options current;
+
+        public OmakeObjective(Options options, boolean cosine, java.util.function.ToIntFunction<org.makekit.data.TrainingRow> label,
+                              LabelSimilarity similarity) {
+            this.base = options;
+            this.cosine = cosine;
+            this.label = label;
+            this.similarity = similarity;
+            this.current = options;
+        }
+
+        public Options options() {
+            return current;
+        }
+
+        @Override
+        public void startEpoch(int epoch, int epochs) {
+            if (cosine) current = base.withBeta(curriculumBeta(base.beta(), epoch, epochs));
+        }
+
         @Override
         public Value compute(Inputs in) {
             int[] labels = in.rows().stream().mapToInt(label).toArray();
-            Result r = OmakeLoss.compute(in.image(), in.patches(), in.text(), in.mask(), in.logitScale().exp(), labels, similarity, options);
+            Result r = OmakeLoss.compute(in.image(), in.patches(), in.text(), in.mask(), in.logitScale().exp(), labels, similarity, current);
             Map<String, NDArray> parts = new LinkedHashMap<>();
             parts.put("mkcl_i2t", r.mkclI2t());
             parts.put("mkcl_t2i", r.mkclT2i());
@@ -263,13 +289,13 @@ public final class OmakeLoss {
 
         @Override
         public List<String> partNames() {
-            return options.make().slra() ? List.of("mkcl_i2t", "mkcl_t2i", "slra", "slra_gates_open", "slra_pooled_norm")
+            return base.make().slra() ? List.of("mkcl_i2t", "mkcl_t2i", "slra", "slra_gates_open", "slra_pooled_norm")
                     : List.of("mkcl_i2t", "mkcl_t2i");
         }
 
         @Override
         public double collapseLevel(String part, int images) {
-            return new MakeLoss.MakeObjective(options.make()).collapseLevel(part, images);
+            return new MakeLoss.MakeObjective(base.make()).collapseLevel(part, images);
         }
     }
 }

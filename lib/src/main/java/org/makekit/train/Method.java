@@ -41,10 +41,26 @@ public record Method(String id, String description, String paperLabel, boolean k
         CAPTION
     }
 
-    /** What a run lets an objective depend on. */
-    public record Settings(MakeLoss.Mode mode, int k, double slraSigma) {
+    /**
+     * What a run lets an objective depend on.
+     *
+     * @param ohclBeta     O-MAKE's soft-label share (0.5 in the released training)
+     * @param ohclCosine   lower beta by the official cosine curriculum over the epochs
+     * @param ontology     the disease ontology file for O-MAKE's label similarity (null: the built-in Derm1M tree)
+     */
+    public record Settings(MakeLoss.Mode mode, int k, double slraSigma, double ohclBeta, boolean ohclCosine, String ontology) {
+        public Settings(MakeLoss.Mode mode, int k, double slraSigma) {
+            this(mode, k, slraSigma, 0.5, false, null);
+        }
+
         public static Settings defaults() {
             return new Settings(MakeLoss.Mode.COMPAT, 8, 0.0);
+        }
+
+        /** The ontology these settings name (loaded once per call). */
+        public org.makekit.knowledge.Ontology loadOntology() {
+            return ontology == null ? org.makekit.knowledge.Ontology.builtin()
+                    : org.makekit.knowledge.Ontology.load(java.nio.file.Path.of(ontology));
         }
     }
 
@@ -79,6 +95,19 @@ public record Method(String id, String description, String paperLabel, boolean k
             TextBatch.Layout.MAKE, true, false, Map.of("mkcl", "✓", "slra", "✓")));
     public static final Method MAKE = register(makeRow("make", "MAKE: MKCL + SLRA + DKW (Table 3 row 5)", "MAKE",
             TextBatch.Layout.MAKE, true, true, Map.of("mkcl", "✓", "slra", "✓", "dkw", "✓")));
+
+    public static final Method OMAKE = register(new Method("omake",
+            "O-MAKE: MAKE + OHCL soft labels from the ontology's Wu-Palmer similarity (seed 000)", "O-MAKE", true,
+            TextBatch.Layout.MAKE, Set.of(Output.GLOBAL, Output.PATCHES), Method::omakeObjective,
+            Map.of("mkcl", "✓", "slra", "✓", "dkw", "✓", "ohcl", "✓")));
+
+    /** O-MAKE's objective: MAKE's full loss with OHCL; each row's label is its diagnosis's node in the ontology (-1 if none). */
+    static Objective omakeObjective(Settings s) {
+        org.makekit.knowledge.Ontology ont = s.loadOntology();
+        org.makekit.loss.OmakeLoss.Options o = new org.makekit.loss.OmakeLoss.Options(
+                new MakeLoss.Options(s.mode(), s.k(), true, true, 1.0, 0.7, s.slraSigma()), s.ohclBeta(), 0.07);
+        return new org.makekit.loss.OmakeLoss.OmakeObjective(o, s.ohclCosine(), row -> ont.indexOf(row.diagnosis()), ont::wuPalmer);
+    }
 
     /** One of MAKE's ablation rows: the MAKE loss with SLRA and DKW on or off (K = 0 for the knowledge set only). */
     static Method makeRow(String id, String description, String paperLabel, TextBatch.Layout layout, boolean slra,

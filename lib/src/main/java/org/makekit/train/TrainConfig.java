@@ -43,6 +43,11 @@ public final class TrainConfig {
     public int k = 8;
     public double slraSigma = 0.0;      // SLRA's patch-similarity gate (0.0 in the official training)
     public int maxNonFinite = 5;        // consecutive non-finite fp32 steps before the run stops
+    // O-MAKE (boxed: null is the default and stays out of the saved config, so older runs and starts keep their keys)
+    public Double ohclBeta;             // OHCL soft-label share (null: 0.5, the released training)
+    public String ohclSchedule;         // constant (null) or cosine: the official curriculum over the epochs
+    public String ontology;             // disease ontology JSON for OHCL's similarity (null: the built-in Derm1M tree)
+    public String sampler;              // batch order: random (null) or ontology (O-MAKE's connectivity sampler, full batches)
 
     /** The official recipe for the paper's model (used with Derm1M on a GPU). */
     public static TrainConfig paper() {
@@ -88,7 +93,10 @@ public final class TrainConfig {
 
     /** The objective settings of this run. */
     public Method.Settings settings() {
-        return new Method.Settings(org.makekit.loss.MakeLoss.Mode.parse(mode), k, slraSigma);
+        boolean cosine = ohclSchedule != null && !ohclSchedule.equals("constant");
+        if (cosine && !ohclSchedule.equals("cosine")) throw new KitException("--ohcl-schedule '" + ohclSchedule + "': expected constant or cosine");
+        return new Method.Settings(org.makekit.loss.MakeLoss.Mode.parse(mode), k, slraSigma, ohclBeta == null ? 0.5 : ohclBeta, cosine,
+                ontology);
     }
 
     public TrainConfig copy() {

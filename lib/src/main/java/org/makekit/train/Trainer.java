@@ -107,6 +107,15 @@ public final class Trainer {
             loader = new BatchLoader(train, imageRoot(), cfg.batchSize, mc.vision().imageSize(), true, cfg.seed, cfg.workers,
                     cfg.prefetch);
             long total = cfg.steps > 0 ? cfg.steps : (long) cfg.epochs * loader.batchesPerEpoch();
+            if (cfg.sampler != null && !cfg.sampler.equals("random")) {
+                if (!cfg.sampler.equals("ontology")) throw new KitException("--sampler '" + cfg.sampler + "': expected random or ontology");
+                org.makekit.knowledge.Ontology ont = settings.loadOntology();
+                int[] labels = train.stream().mapToInt(r -> ont.indexOf(r.diagnosis())).toArray();
+                OntologySampler os = new OntologySampler(labels, ont::wuPalmer, cfg.batchSize,
+                        (int) ((total + loader.batchesPerEpoch() - 1) / loader.batchesPerEpoch()), cfg.seed);
+                loader.withSampler(os);
+                System.err.println("batches from the " + os);
+            }
             long start = ckpt == null ? 0 : restore(ckpt, step, masterMgr);
             if (ckpt != null) System.err.println("resumed from " + ckpt + " at step " + start);
             Files.writeString(out.resolve("config.json"), cfg.toJson());
@@ -198,6 +207,7 @@ public final class Trainer {
                 if (it == null || itEpoch != epoch) {
                     it = s.loader().epoch((int) epoch, (int) (step % bpe));
                     itEpoch = epoch;
+                    s.step().computer().objective().startEpoch((int) epoch, (int) ((s.total() + bpe - 1) / bpe));
                 }
                 long ts = System.nanoTime();
                 BatchLoader.Batch batch = it.next();

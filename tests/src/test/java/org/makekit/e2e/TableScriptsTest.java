@@ -55,10 +55,10 @@ class TableScriptsTest {
         java.util.Map<String, String> cache = java.util.Map.of("MAKEKIT_CACHE", tmp.resolve("cache").toString());
         Run t3 = Run.script(cache, "table3", 900, args(out));
         assertEquals(0, t3.exit, t3.out);
-        assertTrue(t3.out.contains("Table 3 (miniature)") && t3.out.contains("mkcl+slra"), t3.out);
+        assertTrue(t3.out.contains("Table 3 (miniature)") && t3.out.contains("mkcl+slra") && t3.out.contains("omake"), t3.out);
         assertTrue(t3.out.contains("building the shared start for tiny") && t3.out.contains(" ± ")
                 && t3.out.contains("vs baseline [95% CI]"), "a shared start, then cells with spread and intervals:\n" + t3.out);
-        checkCsv(out.resolve("table3.csv"), 5, 6);
+        checkCsv(out.resolve("table3.csv"), 6, 6);
         String header = Files.readAllLines(out.resolve("table3.csv")).get(0);
         assertTrue(header.contains("SynthDerm ACC sd") && header.contains("SynthDerm ACC diff lo") && header.contains("seeds"), header);
         var slra = org.makekit.train.MetricsLog.read(out.resolve("mkcl+slra/seed-1/metrics.csv"));
@@ -71,7 +71,7 @@ class TableScriptsTest {
         assertTrue(t1.out.contains("reusing"), "table1 reuses table3's CLIP and MAKE models:\n" + t1.out);
         assertTrue(t1.out.contains("building the shared start for coca-tiny") && !t1.out.contains("building the shared start for tiny"),
                 "the tiny start is found in the cache; CoCa gets its own:\n" + t1.out);
-        checkCsv(out.resolve("table1.csv"), 7, 4);
+        checkCsv(out.resolve("table1.csv"), 8, 4);
         assertTrue(t1.out.contains("training coca") && t1.out.contains("Table 1, row CoCa/Derm1M"),
                 "the CoCa rows train (coca-tiny) and the paper's CoCa numbers are printed:\n" + t1.out);
         assertTrue(Files.exists(out.resolve("coca/seed-0/model.safetensors")) && Files.exists(out.resolve("coca-augmented/seed-1/model.safetensors")));
@@ -79,7 +79,7 @@ class TableScriptsTest {
         assertEquals("coca-tiny", cocaCfg.get("model").getAsString(), "the CoCa counterpart of tiny");
         Run t2 = Run.script(cache, "table2", 900, args(out));
         assertEquals(0, t2.exit, t2.out);
-        checkCsv(out.resolve("table2.csv"), 7, 9);
+        checkCsv(out.resolve("table2.csv"), 8, 9);
         assertTrue(t2.out.contains("Table 2, row MAKE"), "paper rows printed with their source:\n" + t2.out);
 
         // --concept-terms: the built-in lexicon less SynthDerm's first concept; that one must be left out, the rest scored.
