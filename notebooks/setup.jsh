@@ -39,6 +39,12 @@ Path RUNS = ROOT.resolve(System.getenv().getOrDefault("MAKEKIT_NB_RUNS", "runs/n
 System.out.println(String.format("steps %d, SynthDerm %d/%d/%d, batch %d, seeds %d, start %s, outputs in %s", STEPS, SYNTH_TRAIN,
         SYNTH_VAL, SYNTH_TEST, BATCH, SEEDS, INIT.equals("shared") ? "shared (" + START.steps() + " steps)" : INIT, RUNS));
 
+/** The rows of a table: MAKEKIT_NB_ROWS (method ids, comma-separated) when set, else {@code defaults}. */
+List<Method> rows(List<Method> defaults) {
+    String r = System.getenv("MAKEKIT_NB_ROWS");
+    return r == null || r.isBlank() ? defaults : Arrays.stream(r.split(",")).map(Method::parse).toList();
+}
+
 /** The table experiments' setup at the notebook's sizes (notebooks 03-05 share one folder: models train once). */
 PaperTable.Setup tableSetup() {
     PaperTable.Setup s = new PaperTable.Setup();
