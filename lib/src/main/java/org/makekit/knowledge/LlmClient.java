@@ -8,6 +8,9 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
 import java.time.Duration;
 import org.makekit.util.KitException;
 
@@ -50,12 +53,64 @@ public final class LlmClient {
 
     /** The assistant's reply to a system and a user message, after retries. */
     public String chat(String system, String user) throws InterruptedException {
-        JsonObject body = new JsonObject();
-        body.addProperty("model", settings.model());
-        body.addProperty("temperature", 0);
         JsonArray msgs = new JsonArray();
         msgs.add(message("system", system));
         msgs.add(message("user", user));
+        return chat(msgs, 0).content();
+    }
+
+    /** A reply and why it ended ("stop", or "length" when max_tokens cut it). */
+    public record Reply(String content, String finishReason) {
+        public boolean truncated() {
+            return "length".equals(finishReason);
+        }
+    }
+
+    /**
+     * The reply to a system message and a user message with images, as the OpenAI chat protocol
+     * carries them: the user content is a list of a text part and {@code image_url} parts holding
+     * base64 data URLs. {@code maxTokens} > 0 caps the answer.
+     */
+    public Reply chatWithImages(String system, String user, List<Path> images, int maxTokens) throws InterruptedException {
+        JsonArray msgs = new JsonArray();
+        msgs.add(message("system", system));
+        JsonObject u = new JsonObject();
+        u.addProperty("role", "user");
+        JsonArray parts = new JsonArray();
+        JsonObject text = new JsonObject();
+        text.addProperty("type", "text");
+        text.addProperty("text", user);
+        parts.add(text);
+        for (Path img : images) {
+            JsonObject part = new JsonObject();
+            part.addProperty("type", "image_url");
+            JsonObject url = new JsonObject();
+            url.addProperty("url", dataUrl(img));
+            part.add("image_url", url);
+            parts.add(part);
+        }
+        u.add("content", parts);
+        msgs.add(u);
+        return chat(msgs, maxTokens);
+    }
+
+    /** An image file as a data URL (the type from the file name: png, jpeg, webp; else png). */
+    static String dataUrl(Path img) {
+        String n = img.getFileName().toString().toLowerCase(java.util.Locale.ROOT);
+        String type = n.endsWith(".jpg") || n.endsWith(".jpeg") ? "image/jpeg" : n.endsWith(".webp") ? "image/webp" : "image/png";
+        try {
+            return "data:" + type + ";base64," + java.util.Base64.getEncoder().encodeToString(Files.readAllBytes(img));
+        } catch (IOException e) {
+            throw new KitException("cannot read image " + img, e);
+        }
+    }
+
+    /** Sends the messages; retries 5xx, 429, timeouts and malformed bodies. */
+    public Reply chat(JsonArray msgs, int maxTokens) throws InterruptedException {
+        JsonObject body = new JsonObject();
+        body.addProperty("model", settings.model());
+        body.addProperty("temperature", 0);
+        if (maxTokens > 0) body.addProperty("max_tokens", maxTokens);
         body.add("messages", msgs);
         String url = settings.baseUrl().replaceAll("/+$", "") + "/chat/completions";
         String lastError = null;
@@ -86,8 +141,10 @@ public final class LlmClient {
             }
             try {
                 JsonObject o = org.makekit.util.Json.parse(resp.body()).getAsJsonObject();
-                return o.getAsJsonArray("choices").get(0).getAsJsonObject().getAsJsonObject("message").get("content")
-                        .getAsString();
+                JsonObject choice = o.getAsJsonArray("choices").get(0).getAsJsonObject();
+                String finish = choice.has("finish_reason") && !choice.get("finish_reason").isJsonNull()
+                        ? choice.get("finish_reason").getAsString() : "stop";
+                return new Reply(choice.getAsJsonObject("message").get("content").getAsString(), finish);
             } catch (RuntimeException e) {
                 lastError = "malformed reply: " + abbreviate(resp.body());
             }

@@ -25,7 +25,8 @@ class NotebooksTest {
             "03-table1-zero-shot", "Table 1 (miniature)",
             "04-table2-retrieval", "Table 2 (miniature)",
             "05-table3-ablation", "Table 3 (miniature)",
-            "06-new-domain", "new domain");
+            "06-new-domain", "new domain",
+            "07-omake-magen", "O-MAKE minus MAKE");
 
     static String nbconvert() {
         for (String dir : System.getenv().getOrDefault("PATH", "").split(java.io.File.pathSeparator)) {
@@ -47,7 +48,7 @@ class NotebooksTest {
         try (Stream<Path> s = Files.list(Run.root().resolve("notebooks"))) {
             notebooks = s.filter(p -> p.toString().endsWith(".ipynb")).sorted().toList();
         }
-        assertEquals(6, notebooks.size(), "notebooks/: " + notebooks);
+        assertEquals(7, notebooks.size(), "notebooks/: " + notebooks);
         List<String> failures = new ArrayList<>();
         for (Path nb : notebooks) {
             String name = nb.getFileName().toString().replace(".ipynb", "");
@@ -67,6 +68,7 @@ class NotebooksTest {
             env.put("MAKEKIT_NB_START_IMAGES", "16");
             env.put("MAKEKIT_NB_SEEDS", "2");
             env.put("MAKEKIT_CACHE", tmp.resolve("cache").toString());
+            env.put("MAKEKIT_NB_MAGEN", "8");
             long t0 = System.nanoTime();
             Process p = pb.start();
             if (!p.waitFor(1200, TimeUnit.SECONDS)) {
