@@ -199,7 +199,7 @@ public final class OntologySampler implements BatchLoader.Sampler {
                 lab.add(i);
                 labLeft++;
                 if (head.contains(labels[i])) headRows.add(i);
-                else tailRows.computeIfAbsent(labels[i], x -> new ArrayList<>()).add(i);
+                else tailRows.computeIfAbsent(labels[i], x -> new ArrayList<>()).add(i); // no graph: a Java list of row indices
             }
         }
 
