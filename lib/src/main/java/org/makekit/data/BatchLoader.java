@@ -87,16 +87,18 @@ public final class BatchLoader implements AutoCloseable {
         }
         int[] idx = new int[rows.size()];
         for (int i = 0; i < idx.length; i++) idx[i] = i;
-        if (train) {
-            SplittableRandom r = new SplittableRandom(seed * 31 + epoch);
-            for (int i = idx.length - 1; i > 0; i--) {
-                int j = r.nextInt(i + 1);
-                int t = idx[i];
-                idx[i] = idx[j];
-                idx[j] = t;
-            }
-        }
+        if (train) shuffle(idx, new SplittableRandom(seed * 31 + epoch));
         return idx;
+    }
+
+    /** Fisher-Yates shuffle in place (from the last element down), the order every training epoch uses. */
+    public static void shuffle(int[] a, SplittableRandom r) {
+        for (int i = a.length - 1; i > 0; i--) {
+            int j = r.nextInt(i + 1);
+            int t = a[i];
+            a[i] = a[j];
+            a[j] = t;
+        }
     }
 
     /** Batches of one epoch, starting at batch {@code fromBatch} (for resuming). */

@@ -81,27 +81,35 @@ public final class MakeLoss {
         return new MakeObjective(o);
     }
 
+    /** The parts MAKE's and O-MAKE's objectives log, then SLRA's diagnostics: the share of open gates and the mean pooled-vector norm. */
+    static List<String> partNames(boolean slra) {
+        return slra ? List.of("mkcl_i2t", "mkcl_t2i", "slra", "slra_gates_open", "slra_pooled_norm") : List.of("mkcl_i2t", "mkcl_t2i");
+    }
+
+    /** The objective value with its parts in {@link #partNames} order (slra null: no SLRA). */
+    static Objective.Value value(NDArray total, NDArray i2t, NDArray t2i, NDArray slra, NDArray gatesOpen, NDArray pooledNorm) {
+        Map<String, NDArray> parts = new LinkedHashMap<>();
+        parts.put("mkcl_i2t", i2t);
+        parts.put("mkcl_t2i", t2i);
+        if (slra != null) {
+            parts.put("slra", slra);
+            parts.put("slra_gates_open", gatesOpen);
+            parts.put("slra_pooled_norm", pooledNorm);
+        }
+        return new Objective.Value(total, parts);
+    }
+
     /** MAKE's loss as a training objective, with the options it was built with. */
     public record MakeObjective(Options options) implements Objective {
         @Override
         public Value compute(Inputs in) {
             Result r = MakeLoss.compute(in.image(), in.patches(), in.text(), in.mask(), in.logitScale().exp(), options);
-            Map<String, NDArray> parts = new LinkedHashMap<>();
-            parts.put("mkcl_i2t", r.mkclI2t());
-            parts.put("mkcl_t2i", r.mkclT2i());
-            if (r.slra() != null) {
-                parts.put("slra", r.slra());
-                parts.put("slra_gates_open", r.gatesOpen());
-                parts.put("slra_pooled_norm", r.pooledNorm());
-            }
-            return new Value(r.total(), parts);
+            return value(r.total(), r.mkclI2t(), r.mkclT2i(), r.slra(), r.gatesOpen(), r.pooledNorm());
         }
 
-        /** The parts, then SLRA's diagnostics: the share of open gates (similarity >= sigma) and the mean pooled-vector norm. */
         @Override
         public List<String> partNames() {
-            return options.slra() ? List.of("mkcl_i2t", "mkcl_t2i", "slra", "slra_gates_open", "slra_pooled_norm")
-                    : List.of("mkcl_i2t", "mkcl_t2i");
+            return MakeLoss.partNames(options.slra());
         }
 
         /** SLRA has collapsed when every gate is shut: the pooled vectors are zero and the loss is ln(nB), the uniform softmax. */

@@ -3,9 +3,7 @@ package org.makekit.loss;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import org.makekit.util.KitException;
 import org.makekit.util.Tensors;
 
@@ -276,21 +274,12 @@ public final class OmakeLoss {
         public Value compute(Inputs in) {
             int[] labels = in.rows().stream().mapToInt(label).toArray();
             Result r = OmakeLoss.compute(in.image(), in.patches(), in.text(), in.mask(), in.logitScale().exp(), labels, similarity, current);
-            Map<String, NDArray> parts = new LinkedHashMap<>();
-            parts.put("mkcl_i2t", r.mkclI2t());
-            parts.put("mkcl_t2i", r.mkclT2i());
-            if (r.slra() != null) {
-                parts.put("slra", r.slra());
-                parts.put("slra_gates_open", r.gatesOpen());
-                parts.put("slra_pooled_norm", r.pooledNorm());
-            }
-            return new Value(r.total(), parts);
+            return MakeLoss.value(r.total(), r.mkclI2t(), r.mkclT2i(), r.slra(), r.gatesOpen(), r.pooledNorm());
         }
 
         @Override
         public List<String> partNames() {
-            return base.make().slra() ? List.of("mkcl_i2t", "mkcl_t2i", "slra", "slra_gates_open", "slra_pooled_norm")
-                    : List.of("mkcl_i2t", "mkcl_t2i");
+            return MakeLoss.partNames(base.make().slra());
         }
 
         @Override

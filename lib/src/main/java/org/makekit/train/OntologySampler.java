@@ -291,12 +291,7 @@ public final class OntologySampler implements BatchLoader.Sampler {
 
     private static int[] shuffle(List<Integer> batch, SplittableRandom rng) {
         int[] a = batch.stream().mapToInt(Integer::intValue).toArray();
-        for (int i = a.length - 1; i > 0; i--) {
-            int j = rng.nextInt(i + 1);
-            int t = a[i];
-            a[i] = a[j];
-            a[j] = t;
-        }
+        BatchLoader.shuffle(a, rng);
         return a;
     }
 

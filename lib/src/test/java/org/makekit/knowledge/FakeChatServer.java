@@ -4,7 +4,6 @@ import com.google.gson.JsonObject;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
@@ -76,29 +75,11 @@ final class FakeChatServer implements AutoCloseable {
             }
             answer = sb.length() == 0 ? LlmExtractor.NO_ATTRIBUTES : "[" + sb + "]";
         }
-        JsonObject msg = new JsonObject();
-        msg.addProperty("role", "assistant");
-        msg.addProperty("content", answer);
-        JsonObject choice = new JsonObject();
-        choice.add("message", msg);
-        JsonObject resp = new JsonObject();
-        com.google.gson.JsonArray choices = new com.google.gson.JsonArray();
-        choices.add(choice);
-        resp.add("choices", choices);
-        send(ex, 200, resp.toString());
+        send(ex, 200, org.makekit.experiments.magen.ScriptedAgents.reply(answer, "stop"));
     }
 
     private static void send(HttpExchange ex, int code, String body) throws IOException {
-        byte[] b = body.getBytes(StandardCharsets.UTF_8);
-        ex.getResponseHeaders().add("Content-Type", "application/json");
-        try {
-            ex.sendResponseHeaders(code, b.length);
-            try (OutputStream os = ex.getResponseBody()) {
-                os.write(b);
-            }
-        } catch (IOException e) {
-            // the client gave up (timeout): nothing to do
-        }
+        org.makekit.experiments.magen.ScriptedAgents.send(ex, code, body);
     }
 
     @Override

@@ -117,20 +117,26 @@ public final class ScriptedAgents implements AutoCloseable {
                 if (cue.equals("TRUNCATED")) finish = "length";
             }
         }
+        send(ex, 200, reply(answer, finish));
+    }
+
+    /** A chat-completions response body with one choice. */
+    public static String reply(String content, String finishReason) {
         JsonObject msg = new JsonObject();
         msg.addProperty("role", "assistant");
-        msg.addProperty("content", answer);
+        msg.addProperty("content", content);
         JsonObject choice = new JsonObject();
         choice.add("message", msg);
-        choice.addProperty("finish_reason", finish);
+        choice.addProperty("finish_reason", finishReason);
         JsonArray choices = new JsonArray();
         choices.add(choice);
         JsonObject resp = new JsonObject();
         resp.add("choices", choices);
-        send(ex, 200, resp.toString());
+        return resp.toString();
     }
 
-    private static void send(HttpExchange ex, int code, String body) throws IOException {
+    /** Sends a JSON body; a client that gave up (timeout) is not an error. */
+    public static void send(HttpExchange ex, int code, String body) throws IOException {
         byte[] b = body.getBytes(StandardCharsets.UTF_8);
         ex.getResponseHeaders().add("Content-Type", "application/json");
         try {
