@@ -44,15 +44,7 @@ class OmakeLossGoldenTest {
     }
 
     static Stream<Arguments> casesAndModes() {
-        List<Arguments> a = new ArrayList<>();
-        for (JsonObject c : cases()) {
-            for (String mode : new String[] {"compat", "intended"}) {
-                a.add(Arguments.of(c.get("name").getAsString(), mode, DataType.FLOAT64));
-                a.add(Arguments.of(c.get("name").getAsString(), mode, DataType.FLOAT32));
-            }
-        }
-        assertEquals(24, a.size(), "6 golden cases x 2 modes x 2 precisions");
-        return a.stream();
+        return MakeLossGoldenTest.casesAndModes(cases(), 6);
     }
 
     static int[] labels(JsonObject c) {
