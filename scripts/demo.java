@@ -63,8 +63,8 @@ public class demo implements Callable<Integer> {
         System.out.println("\n[4/4] loss curves: " + setup.out.resolve("clip").resolve(seed).resolve("loss.png") + ", "
                 + setup.out.resolve("make").resolve(seed).resolve("loss.png") + " (SLRA's open-gate share and pooled norm per step: "
                 + setup.out.resolve("make").resolve(seed).resolve("metrics.csv") + ")");
-        System.out.println("one seed per row here: the differences above are not resolved. Seeds, spread and intervals: table3@. (3 seeds by"
-                + " default; --seeds N); SigLIP, CoCa and the knowledge-augmented baselines: table1@.");
+        System.out.println("one seed per row here: the intervals above cover the sampling of test images, not the run-to-run spread of"
+                + " training. Over seeds: table3@. (3 by default; --seeds N); SigLIP, CoCa, O-MAKE and the knowledge-augmented baselines: table1@.");
         System.out.printf(Locale.ROOT, "demo done in %.1f min%n", (System.nanoTime() - t0) / 60e9);
         return 0;
     }
