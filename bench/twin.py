@@ -215,6 +215,9 @@ def make_loss(image, patches, text, mask, scale, compat, k=8, slra=True, dkw=Tru
         else:
             s = scale * 0
         parts["slra"] = s
+        # SLRA's diagnostics, as the kit logs them: the share of open gates and the mean pooled-vector norm.
+        parts["slra_gates_open"] = (sim.detach() >= sigma).to(sim.dtype).mean()
+        parts["slra_pooled_norm"] = pooled.detach().norm(dim=1).mean()
         total = total + lam * s
     return total, parts
 
