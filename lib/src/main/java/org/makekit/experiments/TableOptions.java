@@ -108,9 +108,10 @@ public class TableOptions {
         s.train.mode = mode;
         s.train.init = init == null ? SharedStart.NAME : init.equals("none") ? null : init;
         s.seeds = seeds != null ? seeds : defaultSeeds;
-        s.start = new SharedStart.Spec(new org.makekit.data.SynthScenes.Config(0,
-                startImages != null ? startImages : defaultStart.corpus().images(), 64),
-                startSteps != null ? startSteps : defaultStart.steps(), defaultStart.batchSize(), defaultStart.lr(), defaultStart.seed());
+        int images = startImages != null ? startImages : defaultStart.corpus().images();
+        s.start = new SharedStart.Spec(new org.makekit.data.SynthScenes.Config(0, images, 64),
+                startSteps != null ? startSteps : defaultStart.steps(), Math.min(defaultStart.batchSize(), images), defaultStart.lr(),
+                defaultStart.seed());
         s.bootstrapReps = bootstrap;
         s.train.steps = n;
         s.train.batchSize = batchSize;

@@ -85,6 +85,9 @@ class OptionsTest {
         assertEquals(java.util.List.of(10L, 11L, 12L, 13L, 14L), s.seedList());
         assertEquals(java.util.List.of(org.makekit.train.Method.CLIP, org.makekit.train.Method.MAKE), t.o.rows(PaperTable.TABLE3));
         assertEquals(7, s.start.steps());
+        Tables few = new Tables();
+        new CommandLine(few).parseArgs("--start-images", "16");
+        assertEquals(16, few.o.setup().start.batchSize(), "a start smaller than a batch trains on batches of all its images");
         Tables d = new Tables();
         new CommandLine(d).parseArgs();
         PaperTable.Setup demo = d.o.setup(Path.of("runs/demo"), 150, 1, SharedStart.Spec.small(3000, 120));
