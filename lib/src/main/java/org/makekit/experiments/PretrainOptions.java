@@ -39,6 +39,7 @@ public class PretrainOptions {
     @Option(names = "--workers", description = "image loading threads") public Integer workers;
     @Option(names = "--checkpoint-every", description = "steps between checkpoints") public Integer checkpointEvery;
     @Option(names = "--slra-sigma", description = "SLRA's patch-similarity gate (default: 0.0, as the official training)") public Double slraSigma;
+    @Option(names = "--slra-pool", description = "SLRA's pooling: official (the released code) or paper (Eq. 5-6: a weighted mean of the patches, cosine similarity) (default: official)") public String slraPool;
     @Option(names = "--ohcl-beta", description = "omake: OHCL's soft-label share (default: 0.5, as the released training)") public Double ohclBeta;
     @Option(names = "--ohcl-schedule", description = "omake: constant beta, or cosine (the official --OHCL_curriculum over the epochs) (default: constant)") public String ohclSchedule;
     @Option(names = "--sampler", description = "batch order: random, or ontology (O-MAKE's connectivity sampler, full batches) (default: random)") public String sampler;
@@ -79,6 +80,7 @@ public class PretrainOptions {
         if (ohclSchedule != null) c.ohclSchedule = ohclSchedule;
         if (ontology != null) c.ontology = ontology.toString();
         if (sampler != null) c.sampler = sampler;
+        if (slraPool != null) c.slraPool = org.makekit.loss.MakeLoss.SlraPool.parse(slraPool) == org.makekit.loss.MakeLoss.SlraPool.OFFICIAL ? null : "paper";
         if (precision != null) c.precision = precision;
         c.out = out.toString();
         return c;

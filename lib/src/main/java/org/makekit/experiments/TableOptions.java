@@ -1,9 +1,12 @@
 package org.makekit.experiments;
 
+import org.makekit.loss.MakeLoss;
+
 import java.nio.file.Path;
 import java.util.Locale;
 import org.makekit.data.SynthDerm;
 import org.makekit.knowledge.ConceptLexicon;
+import org.makekit.loss.MakeLoss;
 import picocli.CommandLine.Option;
 
 /**
@@ -44,6 +47,9 @@ public class TableOptions {
     int bootstrap = 2000;
     @Option(names = "--mode", description = "MAKE indexing, compat or intended (default: ${DEFAULT-VALUE})")
     String mode = "compat";
+    @Option(names = "--slra-pool", description = "SLRA's pooling: official (the released code) or paper (Eq. 5-6: a weighted mean of the "
+            + "patches, cosine similarity) (default: official)")
+    String slraPool;
     @Option(names = "--steps", description = "training steps per model (default: 150; demo: 150)")
     Long steps;
     @Option(names = "--batch-size", description = "(default: ${DEFAULT-VALUE})")
@@ -106,6 +112,7 @@ public class TableOptions {
         s.synth = new SynthDerm.Config(seed, synthTrain, synthVal, synthTest, 64);
         s.train.model = model;
         s.train.mode = mode;
+        if (slraPool != null) s.train.slraPool = MakeLoss.SlraPool.parse(slraPool) == MakeLoss.SlraPool.OFFICIAL ? null : "paper";
         s.train.init = init == null ? SharedStart.NAME : init.equals("none") ? null : init;
         s.seeds = seeds != null ? seeds : defaultSeeds;
         int images = startImages != null ? startImages : defaultStart.corpus().images();

@@ -44,6 +44,29 @@ public final class MakeLoss {
         }
     }
 
+    /** How SLRA pools the patches into one vector per image. */
+    public enum SlraPool {
+        /**
+         * The released code: gated similarities L2-normalised over the patches, the weighted sum not
+         * re-normalised, so its norm reaches sqrt(open patches) and SLRA's logits grow with it.
+         */
+        OFFICIAL,
+        /**
+         * The paper's Eq. 5-6 as written: the gated similarities divided by their sum (a weighted mean of
+         * the patches), and the cosine similarity to the texts (the pooled vector L2-normalised).
+         */
+        PAPER;
+
+        public static SlraPool parse(String s) {
+            if (s == null) return OFFICIAL;
+            try {
+                return valueOf(s.trim().toUpperCase(Locale.ROOT));
+            } catch (IllegalArgumentException e) {
+                throw new KitException("SLRA pooling '" + s + "': expected official or paper");
+            }
+        }
+    }
+
     /**
      * @param mode        compat or intended indexing
      * @param numSubtexts K, sub-sentences per image (0: the knowledge set only, Table 3 row "#")
@@ -52,14 +75,21 @@ public final class MakeLoss {
      * @param lambdaM     MKCL weight (1.0)
      * @param lambdaS     SLRA weight (0.7)
      * @param sigma       patch-similarity threshold of SLRA (0.0 in official training)
+     * @param pool        SLRA's pooling: official (the released code) or paper (Eq. 5-6)
      */
     public record Options(Mode mode, int numSubtexts, boolean slra, boolean dkw, double lambdaM, double lambdaS,
-                          double sigma) {
+                          double sigma, SlraPool pool) {
+        /** The released code's pooling. */
+        public Options(Mode mode, int numSubtexts, boolean slra, boolean dkw, double lambdaM, double lambdaS, double sigma) {
+            this(mode, numSubtexts, slra, dkw, lambdaM, lambdaS, sigma, SlraPool.OFFICIAL);
+        }
+
         public Options {
             if (numSubtexts < 0) throw new KitException("number of sub-texts must be >= 0, got " + numSubtexts);
             if ((slra || dkw) && numSubtexts == 0) {
                 throw new KitException("SLRA and DKW need sub-texts (K > 0)");
             }
+            if (pool == null) pool = SlraPool.OFFICIAL;
         }
 
         /** The full MAKE loss as the paper trains it. */
@@ -72,7 +102,7 @@ public final class MakeLoss {
         }
 
         public Options withMode(Mode m) {
-            return new Options(m, numSubtexts, slra, dkw, lambdaM, lambdaS, sigma);
+            return new Options(m, numSubtexts, slra, dkw, lambdaM, lambdaS, sigma, pool);
         }
     }
 
@@ -194,7 +224,7 @@ public final class MakeLoss {
         int t = b * n;
         long[] sel = new long[b];
         for (int j = 0; j < b; j++) sel[j] = o.mode() == Mode.COMPAT ? j : (long) j * n;
-        Pool pool = pool(patches, text.get(Tensors.of(m, sel)), o.sigma());
+        Pool pool = pool(patches, text.get(Tensors.of(m, sel)), o.sigma(), o.pool());
         NDArray pooledNorm = pool.pooled().stopGradient().norm(new int[] {1}).mean();
         long[] targets = minus100(t);
         int count = 0;
@@ -234,20 +264,27 @@ public final class MakeLoss {
      * the patches. Gradients flow into the patches and the text; the result is not normalised.
      */
     public static NDArray slraPool(NDArray patches, NDArray textPerImage, double sigma) {
-        return pool(patches, textPerImage, sigma).pooled();
+        return pool(patches, textPerImage, sigma, SlraPool.OFFICIAL).pooled();
+    }
+
+    /** SLRA pooling of either kind (see {@link SlraPool}). */
+    public static NDArray slraPool(NDArray patches, NDArray textPerImage, double sigma, SlraPool kind) {
+        return pool(patches, textPerImage, sigma, kind).pooled();
     }
 
     /** SLRA's pooled vectors (B, D) and, detached, the share of open gates over all B x P patch similarities. */
     record Pool(NDArray pooled, NDArray gatesOpen) {}
 
-    static Pool pool(NDArray patches, NDArray textPerImage, double sigma) {
+    static Pool pool(NDArray patches, NDArray textPerImage, double sigma, SlraPool kind) {
         NDArray sim = patches.batchMatMul(textPerImage.expandDims(2)).squeeze(2); // (B, P)
         NDArray gate = sim.stopGradient().gte(sigma).toType(sim.getDataType(), false);
         NDArray wts = sim.mul(gate);
-        NDArray n = wts.norm(new int[] {1}, true);
+        NDArray n = kind == SlraPool.PAPER ? wts.sum(new int[] {1}, true) : wts.norm(new int[] {1}, true);
         NDArray norm = Tensors.maximum(n, 1e-12);
         NDArray wn = wts.div(norm);
-        return new Pool(wn.expandDims(1).batchMatMul(patches).squeeze(1), gate.mean()); // (B, D)
+        NDArray pooled = wn.expandDims(1).batchMatMul(patches).squeeze(1); // (B, D)
+        if (kind == SlraPool.PAPER) pooled = pooled.div(Tensors.maximum(pooled.norm(new int[] {1}, true), 1e-12));
+        return new Pool(pooled, gate.mean());
     }
 
     /**

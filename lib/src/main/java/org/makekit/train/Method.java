@@ -48,9 +48,14 @@ public record Method(String id, String description, String paperLabel, boolean k
      * @param ohclCosine   lower beta by the official cosine curriculum over the epochs
      * @param ontology     the disease ontology file for O-MAKE's label similarity (null: the built-in Derm1M tree)
      */
-    public record Settings(MakeLoss.Mode mode, int k, double slraSigma, double ohclBeta, boolean ohclCosine, String ontology) {
+    public record Settings(MakeLoss.Mode mode, int k, double slraSigma, double ohclBeta, boolean ohclCosine, String ontology,
+                           MakeLoss.SlraPool slraPool) {
         public Settings(MakeLoss.Mode mode, int k, double slraSigma) {
             this(mode, k, slraSigma, 0.5, false, null);
+        }
+
+        public Settings(MakeLoss.Mode mode, int k, double slraSigma, double ohclBeta, boolean ohclCosine, String ontology) {
+            this(mode, k, slraSigma, ohclBeta, ohclCosine, ontology, MakeLoss.SlraPool.OFFICIAL);
         }
 
         public static Settings defaults() {
@@ -105,7 +110,7 @@ public record Method(String id, String description, String paperLabel, boolean k
     static Objective omakeObjective(Settings s) {
         org.makekit.knowledge.Ontology ont = s.loadOntology();
         org.makekit.loss.OmakeLoss.Options o = new org.makekit.loss.OmakeLoss.Options(
-                new MakeLoss.Options(s.mode(), s.k(), true, true, 1.0, 0.7, s.slraSigma()), s.ohclBeta(), 0.07);
+                new MakeLoss.Options(s.mode(), s.k(), true, true, 1.0, 0.7, s.slraSigma(), s.slraPool()), s.ohclBeta(), 0.07);
         return new org.makekit.loss.OmakeLoss.OmakeObjective(o, s.ohclCosine(), row -> ont.indexOf(row.diagnosis()), ont::wuPalmer);
     }
 
@@ -115,7 +120,8 @@ public record Method(String id, String description, String paperLabel, boolean k
         boolean subTexts = layout != TextBatch.Layout.KNOWLEDGE;
         return new Method(id, description, paperLabel, true, layout,
                 slra ? Set.of(Output.GLOBAL, Output.PATCHES) : Set.of(Output.GLOBAL),
-                s -> MakeLoss.objective(new MakeLoss.Options(s.mode(), subTexts ? s.k() : 0, slra, dkw, 1.0, 0.7, s.slraSigma())),
+                s -> MakeLoss.objective(new MakeLoss.Options(s.mode(), subTexts ? s.k() : 0, slra, dkw, 1.0, 0.7, s.slraSigma(),
+                        s.slraPool())),
                 marks);
     }
 

@@ -47,6 +47,7 @@ public final class TrainConfig {
     public Double ohclBeta;             // OHCL soft-label share (null: 0.5, the released training)
     public String ohclSchedule;         // constant (null) or cosine: the official curriculum over the epochs
     public String ontology;             // disease ontology JSON for OHCL's similarity (null: the built-in Derm1M tree)
+    public String slraPool;             // SLRA's pooling: official (null, the released code) or paper (Eq. 5-6: weighted mean, cosine)
     public String sampler;              // batch order: random (null) or ontology (O-MAKE's connectivity sampler, full batches)
 
     /** The official recipe for the paper's model (used with Derm1M on a GPU). */
@@ -96,7 +97,7 @@ public final class TrainConfig {
         boolean cosine = ohclSchedule != null && !ohclSchedule.equals("constant");
         if (cosine && !ohclSchedule.equals("cosine")) throw new KitException("--ohcl-schedule '" + ohclSchedule + "': expected constant or cosine");
         return new Method.Settings(org.makekit.loss.MakeLoss.Mode.parse(mode), k, slraSigma, ohclBeta == null ? 0.5 : ohclBeta, cosine,
-                ontology);
+                ontology, org.makekit.loss.MakeLoss.SlraPool.parse(slraPool));
     }
 
     public TrainConfig copy() {

@@ -51,6 +51,11 @@ class OptionsTest {
         assertEquals("", c.evalSplit, "an empty --eval-split skips the zero-shot check");
         assertEquals("clip", c.method);
         assertEquals(0.1, c.slraSigma);
+        assertEquals(null, c.slraPool, "the official pooling is the default and stays out of the saved config");
+        assertEquals("paper", pretrain("--slra-pool", "paper").slraPool);
+        assertEquals(org.makekit.loss.MakeLoss.SlraPool.PAPER, pretrain("--slra-pool", "paper").settings().slraPool());
+        assertEquals(null, pretrain("--slra-pool", "official").slraPool);
+        assertThrows(KitException.class, () -> pretrain("--slra-pool", "mean"));
         assertThrows(KitException.class, () -> pretrain("--method", "nope"));
         assertThrows(KitException.class, () -> pretrain("--preset", "huge"));
     }
@@ -67,6 +72,10 @@ class OptionsTest {
         assertEquals(240, none.o.setup(Path.of("runs/demo"), 240).train.steps);
         assertEquals(150, none.o.setup().train.steps);
         assertEquals(3, none.o.setup().seeds, "three seeds unless told");
+        assertEquals(null, none.o.setup().train.slraPool);
+        Tables paper = new Tables();
+        new CommandLine(paper).parseArgs("--slra-pool", "paper");
+        assertEquals("paper", paper.o.setup().train.slraPool);
         assertEquals(SharedStart.NAME, none.o.setup().train.init, "the shared start unless told");
         Tables out = new Tables();
         new CommandLine(out).parseArgs("--out", "runs/tables", "--dataset", "ham10000");
