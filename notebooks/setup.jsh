@@ -42,7 +42,10 @@ System.out.println(String.format("steps %d, SynthDerm %d/%d/%d, batch %d, seeds 
 /** The rows of a table: MAKEKIT_NB_ROWS (method ids, comma-separated) when set, else {@code defaults}. */
 List<Method> rows(List<Method> defaults) {
     String r = System.getenv("MAKEKIT_NB_ROWS");
-    return r == null || r.isBlank() ? defaults : Arrays.stream(r.split(",")).map(Method::parse).toList();
+    if (r == null || r.isBlank()) return defaults;
+    System.out.println("rows from MAKEKIT_NB_ROWS: " + r + " (the table's own rows: "
+            + defaults.stream().map(Method::id).collect(java.util.stream.Collectors.joining(",")) + ")");
+    return Arrays.stream(r.split(",")).map(Method::parse).toList();
 }
 
 /** The table experiments' setup at the notebook's sizes (notebooks 03-05 share one folder: models train once). */
