@@ -80,7 +80,7 @@ public class PretrainOptions {
         if (ohclSchedule != null) c.ohclSchedule = ohclSchedule;
         if (ontology != null) c.ontology = ontology.toString();
         if (sampler != null) c.sampler = sampler;
-        if (slraPool != null) c.slraPool = org.makekit.loss.MakeLoss.SlraPool.parse(slraPool) == org.makekit.loss.MakeLoss.SlraPool.OFFICIAL ? null : "paper";
+        if (slraPool != null) c.slraPool = org.makekit.loss.MakeLoss.SlraPool.configValue(slraPool);
         if (precision != null) c.precision = precision;
         c.out = out.toString();
         return c;

@@ -1,7 +1,5 @@
 package org.makekit.experiments;
 
-import org.makekit.loss.MakeLoss;
-
 import java.nio.file.Path;
 import java.util.Locale;
 import org.makekit.data.SynthDerm;
@@ -112,7 +110,7 @@ public class TableOptions {
         s.synth = new SynthDerm.Config(seed, synthTrain, synthVal, synthTest, 64);
         s.train.model = model;
         s.train.mode = mode;
-        if (slraPool != null) s.train.slraPool = MakeLoss.SlraPool.parse(slraPool) == MakeLoss.SlraPool.OFFICIAL ? null : "paper";
+        if (slraPool != null) s.train.slraPool = MakeLoss.SlraPool.configValue(slraPool);
         s.train.init = init == null ? SharedStart.NAME : init.equals("none") ? null : init;
         s.seeds = seeds != null ? seeds : defaultSeeds;
         int images = startImages != null ? startImages : defaultStart.corpus().images();

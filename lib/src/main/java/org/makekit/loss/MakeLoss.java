@@ -65,6 +65,11 @@ public final class MakeLoss {
                 throw new KitException("SLRA pooling '" + s + "': expected official or paper");
             }
         }
+
+        /** An option's value as a run config stores it: null for the default (kept out of saved configs), else "paper". */
+        public static String configValue(String s) {
+            return parse(s) == OFFICIAL ? null : "paper";
+        }
     }
 
     /**
@@ -265,11 +270,6 @@ public final class MakeLoss {
      */
     public static NDArray slraPool(NDArray patches, NDArray textPerImage, double sigma) {
         return pool(patches, textPerImage, sigma, SlraPool.OFFICIAL).pooled();
-    }
-
-    /** SLRA pooling of either kind (see {@link SlraPool}). */
-    public static NDArray slraPool(NDArray patches, NDArray textPerImage, double sigma, SlraPool kind) {
-        return pool(patches, textPerImage, sigma, kind).pooled();
     }
 
     /** SLRA's pooled vectors (B, D) and, detached, the share of open gates over all B x P patch similarities. */
