@@ -44,6 +44,10 @@ public class PretrainOptions {
     @Option(names = "--ohcl-schedule", description = "omake: constant beta, or cosine (the official --OHCL_curriculum over the epochs) (default: constant)") public String ohclSchedule;
     @Option(names = "--sampler", description = "batch order: random, or ontology (O-MAKE's connectivity sampler, full batches) (default: random)") public String sampler;
     @Option(names = "--ontology", description = "omake: the disease ontology JSON whose Wu-Palmer similarity gives the soft labels (default: the built-in Derm1M tree)") public Path ontology;
+    @Option(names = "--medcutmix", description = "MedCutMix augmentation (the kit's interpretation of seed 003): on, off, or "
+            + "key=value,... of p, sentences=one|all, lambda=lo:hi, layer=auto|N, mix=hard|soft, targets=replace|append, tau "
+            + "(default: off; on = p=0.5,sentences=one,lambda=0.1:0.5,layer=auto,mix=hard,targets=replace,tau=0.07)") public String medcutmix;
+    @Option(names = "--concepts", description = "concept lexicon JSON {concept: [terms]}: findings, which MedCutMix does not take for diagnoses (default: the built-in dermatology one)") public Path concepts;
     @Option(names = "--device", description = "cpu, gpu, or gpu:0,1,... (default: cpu)") public String device;
     @Option(names = "--precision", description = "fp32 or fp16 (GPU) (default: from the preset)") public String precision;
     @Option(names = "--synth-train", description = "SynthDerm sizes when no --table") public int synthTrain = 2400;
@@ -82,6 +86,8 @@ public class PretrainOptions {
         if (sampler != null) c.sampler = sampler;
         if (slraPool != null) c.slraPool = org.makekit.loss.MakeLoss.SlraPool.configValue(slraPool);
         if (precision != null) c.precision = precision;
+        if (medcutmix != null) c.medcutmix = org.makekit.augment.MedCutMix.Options.configValue(medcutmix);
+        if (concepts != null) c.concepts = concepts.toString();
         c.out = out.toString();
         return c;
     }

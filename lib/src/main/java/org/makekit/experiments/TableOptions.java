@@ -48,6 +48,8 @@ public class TableOptions {
     @Option(names = "--slra-pool", description = "SLRA's pooling: official (the released code) or paper (Eq. 5-6: a weighted mean of the "
             + "patches, cosine similarity) (default: official)")
     String slraPool;
+    @Option(names = "--medcutmix", description = "train every row with MedCutMix: on, off or key=value,... (see pretrain --help) (default: off)")
+    String medcutmix;
     @Option(names = "--steps", description = "training steps per model (default: 150; demo: 150)")
     Long steps;
     @Option(names = "--batch-size", description = "(default: ${DEFAULT-VALUE})")
@@ -111,6 +113,7 @@ public class TableOptions {
         s.train.model = model;
         s.train.mode = mode;
         if (slraPool != null) s.train.slraPool = MakeLoss.SlraPool.configValue(slraPool);
+        if (medcutmix != null) s.train.medcutmix = org.makekit.augment.MedCutMix.Options.configValue(medcutmix);
         s.train.init = init == null ? SharedStart.NAME : init.equals("none") ? null : init;
         s.seeds = seeds != null ? seeds : defaultSeeds;
         int images = startImages != null ? startImages : defaultStart.corpus().images();

@@ -355,7 +355,23 @@ public final class ClipModel implements AutoCloseable {
      * activations are stored there (ln_pre_out, block{i}_out, ln_post_out).
      */
     public ImageFeatures encodeImage(NDArray images, Map<String, NDArray> trace) {
+        return encodeImage(images, trace, null);
+    }
+
+    /**
+     * A change to the image tower's token sequence (N, 1 + P, W) before block {@code layer} (0: the
+     * embedded tokens after ln_pre; {@code layers}: after the last block), in the graph: Manifold-Mixup
+     * style augmentations such as MedCutMix's attentive mix. It may return another number of rows.
+     */
+    public record TokenHook(int layer, java.util.function.UnaryOperator<NDArray> apply) {}
+
+    /** {@link #encodeImage(NDArray, Map)} with a token hook (null: none). */
+    public ImageFeatures encodeImage(NDArray images, Map<String, NDArray> trace, TokenHook hook) {
         ModelConfig.Vision v = config.vision();
+        if (hook != null && (hook.layer() < 0 || hook.layer() > v.layers())) {
+            throw new KitException("token hook at block " + hook.layer() + ": config '" + config.name() + "' has blocks 0.."
+                    + v.layers());
+        }
         long b = images.getShape().get(0);
         int p = v.patchSize();
         int g = v.grid();
@@ -373,9 +389,12 @@ public final class ClipModel implements AutoCloseable {
         x = layerNorm(x, "visual.ln_pre");
         put(trace, "ln_pre_out", x);
         for (int i = 0; i < v.layers(); i++) {
+            if (hook != null && hook.layer() == i) x = hook.apply().apply(x);
             x = block(x, "visual.transformer.resblocks." + i + ".", v.heads(), null);
             put(trace, "block" + i + "_out", x);
         }
+        if (hook != null && hook.layer() == v.layers()) x = hook.apply().apply(x);
+        b = x.getShape().get(0);
         if (config.isCoca()) return cocaPool(x, b, trace);
         x = layerNorm(x, "visual.ln_post");
         put(trace, "ln_post_out", x);

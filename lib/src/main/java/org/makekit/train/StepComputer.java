@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.makekit.augment.MedCutMix;
 import org.makekit.data.TrainingRow;
 import org.makekit.loss.Objective;
 import org.makekit.model.ClipModel;
@@ -45,6 +46,7 @@ public final class StepComputer {
     private final Tokenizer tokenizer;
     private final int microBatch;
     private final int textChunk;
+    private MedCutMix medCutMix;
 
     /** Result: loss and parts (host values), whether every gradient is finite, and master gradients. */
     public record Result(double loss, Map<String, Double> parts, boolean finite, Map<String, NDArray> grads,
@@ -98,13 +100,65 @@ public final class StepComputer {
         return objective;
     }
 
+    /** Turns MedCutMix on for this step computer's steps (null: off); see {@link #planMix}. */
+    public StepComputer withMedCutMix(MedCutMix m) {
+        if (m != null && method.needs(Method.Output.CAPTION)) {
+            throw new KitException("--medcutmix with method '" + method.id() + "': mixing inside a captioning model's image "
+                    + "tower is not built (CoCa's pooled tokens feed its decoder)");
+        }
+        this.medCutMix = m;
+        return this;
+    }
+
+    public MedCutMix medCutMix() {
+        return medCutMix;
+    }
+
+    /**
+     * The batch after MedCutMix for this step (null when it is off): its rows (texts swapped) and how
+     * each row's image tokens mix. The attention runs on the first replica, outside every graph.
+     */
+    public MedCutMix.Plan planMix(float[] pixels, List<TrainingRow> rows, long step) {
+        if (medCutMix == null) return null;
+        ClipModel m = replicas.get(0);
+        int g = m.config().vision().grid();
+        return medCutMix.plan(rows, step, m.config().vision().layers(), g * g,
+                MedCutMix.attention(m, tokenizer, pixels, medCutMix.options().tau()));
+    }
+
     /** One step with a prepared text batch (tests and the benchmark compare layouts and de-duplication). */
     public Result compute(float[] pixels, List<TrainingRow> rows, TextBatch texts, double lossScale) {
+        return compute(pixels, rows, texts, lossScale, null);
+    }
+
+    /**
+     * One step on a mixed batch: {@code rows} and {@code texts} are the plan's, {@code pixels} the
+     * loaded batch's images, which the plan's rows mix inside the image tower (null plan: no mixing).
+     */
+    public Result compute(float[] pixels, List<TrainingRow> rows, TextBatch texts, double lossScale, MedCutMix.Plan plan) {
         zeroGrads(master);
         for (ClipModel r : replicas) if (!shared) zeroGrads(r.parameters());
-        int batch = texts.mask().length;
-        if (method.needs(Method.Output.CAPTION)) return computeCaptioning(pixels, batch, texts, rows, lossScale);
-        return direct() ? computeDirect(pixels, batch, texts, rows, lossScale) : computeCached(pixels, batch, texts, rows, lossScale);
+        this.plan = plan != null && plan.mixes() ? plan : null;
+        try {
+            int batch = texts.mask().length;
+            if (this.plan != null && this.plan.size() != batch) {
+                throw new KitException("medcutmix plan has " + this.plan.size() + " rows, the text batch " + batch);
+            }
+            if (method.needs(Method.Output.CAPTION)) return computeCaptioning(pixels, batch, texts, rows, lossScale);
+            return direct() ? computeDirect(pixels, batch, texts, rows, lossScale) : computeCached(pixels, batch, texts, rows, lossScale);
+        } finally {
+            this.plan = null;
+        }
+    }
+
+    /** The mix of the step being computed (null: none). */
+    private MedCutMix.Plan plan;
+
+    /** Image features of batch rows [from, from + n): the loaded images, or the plan's mixed rows. */
+    private ClipModel.ImageFeatures encodeImages(ClipModel m, float[] pixels, int from, int n) {
+        if (plan == null) return m.encodeImage(images(m, pixels, from, n), null);
+        int[] sources = plan.sources(from, n);
+        return m.encodeImage(images(m, pixels, sources), null, plan.hook(from, n, sources));
     }
 
     private NDArray images(ClipModel m, float[] pixels, int from, int n) {
@@ -114,12 +168,20 @@ public final class StepComputer {
         return Tensors.of(m.manager(), slice, new Shape(n, 3, size, size)).toType(m.dataType(), false);
     }
 
+    private NDArray images(ClipModel m, float[] pixels, int[] indices) {
+        int size = m.config().vision().imageSize();
+        int per = 3 * size * size;
+        float[] sel = new float[indices.length * per];
+        for (int q = 0; q < indices.length; q++) System.arraycopy(pixels, indices[q] * per, sel, q * per, per);
+        return Tensors.of(m.manager(), sel, new Shape(indices.length, 3, size, size)).toType(m.dataType(), false);
+    }
+
     private Result computeDirect(float[] pixels, int batch, TextBatch texts, List<TrainingRow> rows, double lossScale) {
         ClipModel m = replicas.get(0);
         boolean patches = method.needs(Method.Output.PATCHES);
         Objective.Value v;
         try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-            ClipModel.ImageFeatures f = m.encodeImage(images(m, pixels, 0, batch), null);
+            ClipModel.ImageFeatures f = encodeImages(m, pixels, 0, batch);
             NDArray img = Features.l2normalize(f.global());
             NDArray pat = patches ? Features.l2normalize(f.patches()) : null;
             NDArray txtU = Features.l2normalize(TextEncoder.encodeAll(m, TextEncoder.plan(texts.unique(), tokenizer, textChunk)));
@@ -219,7 +281,7 @@ public final class StepComputer {
         NDList pat = new NDList();
         for (int[] p : imageParts) {
             ClipModel m = replicas.get(p[0]);
-            ClipModel.ImageFeatures f = m.encodeImage(images(m, pixels, p[1], p[2]), null);
+            ClipModel.ImageFeatures f = encodeImages(m, pixels, p[1], p[2]);
             img.add(toMaster(Features.l2normalize(f.global()), masterScale));
             if (patches) pat.add(toMaster(Features.l2normalize(f.patches()), masterScale));
         }
@@ -248,7 +310,7 @@ public final class StepComputer {
         for (int[] p : imageParts) {
             ClipModel m = replicas.get(p[0]);
             try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                ClipModel.ImageFeatures f = m.encodeImage(images(m, pixels, p[1], p[2]), null);
+                ClipModel.ImageFeatures f = encodeImages(m, pixels, p[1], p[2]);
                 NDArray g = Features.l2normalize(f.global());
                 NDArray s = g.mul(slice(dImg, row, p[2], m)).sum();
                 if (dPat != null) s = s.add(Features.l2normalize(f.patches()).mul(slice(dPat, row, p[2], m)).sum());

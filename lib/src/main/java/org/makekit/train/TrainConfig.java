@@ -49,6 +49,8 @@ public final class TrainConfig {
     public String ontology;             // disease ontology JSON for OHCL's similarity (null: the built-in Derm1M tree)
     public String slraPool;             // SLRA's pooling: official (null, the released code) or paper (Eq. 5-6: weighted mean, cosine)
     public String sampler;              // batch order: random (null) or ontology (O-MAKE's connectivity sampler, full batches)
+    public String medcutmix;            // MedCutMix settings (null: off; "on" or key=value,...: see augment.MedCutMix.Options)
+    public String concepts;             // concept lexicon JSON whose terms are findings, not diagnoses (null: the built-in one)
 
     /** The official recipe for the paper's model (used with Derm1M on a GPU). */
     public static TrainConfig paper() {

@@ -40,13 +40,21 @@ public record TrainStep(ClipModel master, List<ClipModel> replicas, StepComputer
 
     /** A step on a batch of rows, their texts laid out as the method says (K sub-sentences). */
     public Outcome run(float[] pixels, List<TrainingRow> rows, int k, double lr) {
-        return run(pixels, rows, TextBatch.of(rows, computer.method().layout(), k), lr);
+        // MedCutMix (when on) first: its rows carry the swapped texts. Steps taken so far, applied or
+        // skipped, number the step, so a resumed run mixes as an uninterrupted one.
+        org.makekit.augment.MedCutMix.Plan plan = computer.planMix(pixels, rows, optimizer.stepCount() + scaler.skipped());
+        List<TrainingRow> batch = plan == null ? rows : plan.rows();
+        return run(pixels, batch, TextBatch.of(batch, computer.method().layout(), k), lr, plan);
     }
 
     /** A step with a prepared text batch. Host values only leave the step's scope. */
     public Outcome run(float[] pixels, List<TrainingRow> rows, TextBatch texts, double lr) {
+        return run(pixels, rows, texts, lr, null);
+    }
+
+    private Outcome run(float[] pixels, List<TrainingRow> rows, TextBatch texts, double lr, org.makekit.augment.MedCutMix.Plan plan) {
         try (NDScope scope = new NDScope()) {
-            StepComputer.Result r = computer.compute(pixels, rows, texts, scaler.scale());
+            StepComputer.Result r = computer.compute(pixels, rows, texts, scaler.scale(), plan);
             boolean applied = scaler.update(r.finite());
             if (applied) {
                 if (gradientHook != null) gradientHook.accept(r.grads());

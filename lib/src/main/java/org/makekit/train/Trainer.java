@@ -101,7 +101,7 @@ public final class Trainer {
             master.requireGradients();
             List<ClipModel> replicas = replicas(master, devices, replicaMgrs);
             StepComputer sc = new StepComputer(master.parameters(), replicas, method, settings, Tokenizer.forConfig(mc),
-                    cfg.microBatch, cfg.textChunk);
+                    cfg.microBatch, cfg.textChunk).withMedCutMix(medCutMix(settings));
             TrainStep step = new TrainStep(master, replicas, sc, new AdamW(master.parameters(), cfg.beta1, cfg.beta2, cfg.eps,
                     cfg.weightDecay), fp16() ? LossScaler.defaults() : LossScaler.none());
             loader = new BatchLoader(train, imageRoot(), cfg.batchSize, mc.vision().imageSize(), true, cfg.seed, cfg.workers,
@@ -128,6 +128,17 @@ public final class Trainer {
             if (e instanceof IOException io) throw new KitException("cannot write to " + out, io);
             throw (RuntimeException) e;
         }
+    }
+
+    /** MedCutMix as the config says (null: off), finding diagnostic sentences with the run's ontology and lexicon. */
+    private org.makekit.augment.MedCutMix medCutMix(Method.Settings settings) {
+        if (cfg.medcutmix == null || cfg.medcutmix.isBlank() || cfg.medcutmix.equalsIgnoreCase("off")) return null;
+        var lexicon = cfg.concepts == null ? org.makekit.knowledge.ConceptLexicon.builtin()
+                : org.makekit.knowledge.ConceptLexicon.load(Path.of(cfg.concepts));
+        var finder = new org.makekit.augment.DiagnosticSentences(settings.loadOntology(), lexicon);
+        var m = new org.makekit.augment.MedCutMix(org.makekit.augment.MedCutMix.Options.parse(cfg.medcutmix), finder, cfg.seed);
+        System.err.println("medcutmix " + m.options().spec() + " (diagnostic sentences from the " + settings.loadOntology().source() + ")");
+        return m;
     }
 
     private List<TrainingRow> trainingRows() {

@@ -43,6 +43,11 @@ class TrainerTest {
 
     static TrainConfig cfg(Path out, String method) {
         TrainConfig c = new TrainConfig();
+        if (method.endsWith("+medcutmix")) {
+            // MedCutMix on every eligible sample, soft mix appended: its choices are numbered by the step
+            c.medcutmix = org.makekit.augment.MedCutMix.Options.configValue("p=1,mix=soft,targets=append");
+            method = method.substring(0, method.length() - "+medcutmix".length());
+        }
         c.method = method;
         c.model = config.toString();
         c.table = table.toString();
@@ -58,7 +63,7 @@ class TrainerTest {
 
     @Test
     void resumedRunReproducesTheUninterruptedLossesExactly(@TempDir Path tmp) {
-        for (String method : new String[] {"make", "clip"}) {
+        for (String method : new String[] {"make", "clip", "clip+medcutmix"}) {
             // libtorch on a heavily loaded CPU has shown rare run-to-run jitter (~1e-7, amplified by
             // Adam's first steps) even between two uninterrupted runs. A broken resume mismatches on
             // every attempt, so one full repeat of the comparison is allowed, and it must be exact.
