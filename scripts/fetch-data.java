@@ -9,7 +9,6 @@ import java.util.concurrent.Callable;
 import org.makekit.data.Datasets;
 import org.makekit.data.Fetcher;
 import org.makekit.data.Manifest;
-import org.makekit.data.SynthDerm;
 import org.makekit.data.Weights;
 import org.makekit.util.Cli;
 import picocli.CommandLine.Command;
@@ -19,7 +18,7 @@ import picocli.CommandLine.Parameters;
 @Command(name = "fetch-data", mixinStandardHelpOptions = true,
         description = {"Gets a dataset described in data-manifests/NAME.json into its data folder:",
                 "public files are downloaded with a progress bar (an interrupted download resumes), verified and",
-                "extracted; SynthDerm is generated; gated data gets its manual steps. --local-dir reads an existing copy.",
+                "extracted; SynthDerm and SynthCXR are generated; gated data gets its manual steps. --local-dir reads an existing copy.",
                 "Data folder: --local-dir, else $MAKEKIT_DATA_<NAME>, else $MAKEKIT_DATA/<name>, else data/<name>.",
                 "Released weights (data-manifests/weights/NAME.json) go to ~/.cache/makekit/weights/NAME ($MAKEKIT_CACHE moves it)."})
 class fetch_data implements Callable<Integer> {
@@ -29,7 +28,7 @@ class fetch_data implements Callable<Integer> {
     @Option(names = "--local-dir", description = "use the copy in this folder instead of downloading")
     Path localDir;
 
-    @Option(names = "--synth-train") int synthTrain = 2400;
+    @Option(names = "--synth-train", description = "sizes of a generated dataset (SynthDerm, SynthCXR)") int synthTrain = 2400;
     @Option(names = "--synth-val") int synthVal = 300;
     @Option(names = "--synth-test") int synthTest = 600;
     @Option(names = "--synth-size") int synthSize = 64;
@@ -53,7 +52,7 @@ class fetch_data implements Callable<Integer> {
         Path dir = m.dataDir(localDir);
         System.out.println(m.title() + "\n  licence: " + m.license() + "\n  cite: " + m.citation() + "\n  folder: " + dir);
         if (m.access().equals("generated")) {
-            Datasets.ensureSynthDerm(dir, new SynthDerm.Config(seed, synthTrain, synthVal, synthTest, synthSize));
+            Datasets.ensureGenerated(m.name(), dir, seed, synthTrain, synthVal, synthTest, synthSize);
         } else if (localDir == null && !m.downloads().isEmpty()) {
             Fetcher f = new Fetcher(true);
             for (Manifest.Download d : m.downloads()) {

@@ -18,7 +18,9 @@ import org.makekit.knowledge.Ontology;
  * domain's ontology. Names are matched as whole words, longest first, each word claimed once. A
  * synonym that is also a term of the concept lexicon (the Derm1M tree's "psoriasis" is also a plaque
  * term) is a weak mention: it counts only in a report that names no node otherwise, the knowledge
- * extractor's rule for findings terms. Works for any ontology file, so the
+ * extractor's rule for findings terms. A mention with a negation among the four words before it ("no
+ * pneumothorax", "without pleural effusion"; the scope ends at "but", "however", ...) is not a mention: only positive findings make a
+ * sentence diagnostic ({@link org.makekit.knowledge.Negation}, a simple NegEx-style rule, not a full radiology labeller). Works for any ontology file, so the
  * same code finds "Impression: pleural effusion" in a chest radiograph report and "The final
  * diagnosis was psoriasis" in a dermatology caption.
  */
@@ -99,7 +101,7 @@ public final class DiagnosticSentences {
         return nodes;
     }
 
-    /** {matched synonym, node} for each mention, in order. */
+    /** {matched synonym, node} for each positive mention, in order. */
     private List<String[]> find(String text) {
         String[] w = normalise(text).split(" ");
         List<String[]> out = new ArrayList<>();
@@ -109,7 +111,7 @@ public final class DiagnosticSentences {
                 String term = String.join(" ", java.util.Arrays.asList(w).subList(i, i + n));
                 String node = terms.get(term);
                 if (node != null) {
-                    out.add(new String[] {term, node});
+                    if (!org.makekit.knowledge.Negation.negated(w, i)) out.add(new String[] {term, node});
                     taken = n;
                 }
             }

@@ -146,12 +146,18 @@ public final class Experiment {
      * @param minPositive   concepts with fewer positives (or negatives) are reported and left out
      * @param lexicon       the concept terms (the built-in dermatology lexicon, or a new domain's)
      * @param classes       the zero-shot class list (null: the known list the labels belong to)
+     * @param prompts       the zero-shot templates (null: MAKE's dermatology templates)
      */
     public record Task(List<TrainingRow> rows, Path imageRoot, Map<String, Map<String, Boolean>> conceptLabels,
-                       Path conceptRoot, int minPositive, ConceptLexicon lexicon, List<String> classes) {
+                       Path conceptRoot, int minPositive, ConceptLexicon lexicon, List<String> classes, List<String> prompts) {
         public Task(List<TrainingRow> rows, Path imageRoot, Map<String, Map<String, Boolean>> conceptLabels, Path conceptRoot,
                     int minPositive, ConceptLexicon lexicon) {
-            this(rows, imageRoot, conceptLabels, conceptRoot, minPositive, lexicon, null);
+            this(rows, imageRoot, conceptLabels, conceptRoot, minPositive, lexicon, null, null);
+        }
+
+        public Task(List<TrainingRow> rows, Path imageRoot, Map<String, Map<String, Boolean>> conceptLabels, Path conceptRoot,
+                    int minPositive, ConceptLexicon lexicon, List<String> classes) {
+            this(rows, imageRoot, conceptLabels, conceptRoot, minPositive, lexicon, classes, null);
         }
 
         /** A released evaluation set: its rows, its class list and its concept labels. */
@@ -172,7 +178,7 @@ public final class Experiment {
             List<TrainingRow> rows = task.rows();
             ZeroShotEval.Result zs = rows.stream().anyMatch(r -> !r.label().isEmpty())
                     ? ZeroShotEval.run(model, tok, rows, task.imageRoot(), task.classes() != null ? task.classes()
-                    : ZeroShotEval.classesFor(rows), ZeroShotEval.templates(), 64, 2, true) : null;
+                    : ZeroShotEval.classesFor(rows), task.prompts() != null ? task.prompts() : ZeroShotEval.templates(), 64, 2, true) : null;
             Embedder emb = new Embedder(model, tok, 64);
             List<Path> files = rows.stream().map(r -> task.imageRoot().resolve(r.filename()).normalize()).toList();
             float[][] img = emb.images(files, true);

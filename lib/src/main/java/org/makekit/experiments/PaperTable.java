@@ -47,6 +47,25 @@ public final class PaperTable {
         public int seeds = 1;              // training seeds per row: train.seed, train.seed + 1, ...
         public SharedStart.Spec start = SharedStart.Spec.defaults(); // the start when train.init is "shared"
         public int bootstrapReps = 2000;   // resamples of the test images for the intervals
+        public List<String> classes;      // zero-shot classes (null: the known list the labels belong to)
+        public List<String> prompts;      // zero-shot templates (null: MAKE's dermatology templates)
+        public org.makekit.knowledge.KnowledgeExtractor extractor; // knowledge for generated data (null: dermatology's)
+
+        /**
+         * This setup on another domain's data: its generated or given folder's training table built with
+         * the domain's knowledge, its concept labels, lexicon, classes and prompts; MedCutMix and O-MAKE
+         * read the domain's ontology and lexicon files.
+         */
+        public Setup domain(org.makekit.knowledge.Domain d) {
+            lexicon = d.lexicon();
+            classes = d.classes();
+            prompts = d.prompts();
+            extractor = d.extractor();
+            dataName = d.name();
+            if (d.ontologyFile() != null) train.ontology = d.ontologyFile().toAbsolutePath().toString();
+            if (d.lexiconFile() != null) train.concepts = d.lexiconFile().toAbsolutePath().toString();
+            return this;
+        }
 
         {
             train.init = SharedStart.NAME; // every row starts from the kit's shared start, as the paper's from OpenAI CLIP
@@ -82,9 +101,16 @@ public final class PaperTable {
         if (s.table != null) {
             table = s.table;
             conceptCsv = s.concepts;
+        } else if ("synthcxr".equals(s.dataset)) {
+            Path data = s.out.resolve("synthcxr");
+            Datasets.ensureSynthCxr(data, new org.makekit.data.SynthCxr.Config(s.synth.seed(), s.synth.train(), s.synth.val(),
+                    s.synth.test(), s.synth.imageSize()));
+            if (s.extractor == null) s.domain(org.makekit.knowledge.Domain.load(data)); // its classes, prompts, ontology, lexicon
+            table = TrainingTables.fromPairs(data.resolve("metadata.csv"), data.resolve("train-table.csv"), s.extractor);
+            conceptCsv = s.concepts != null ? s.concepts : data.resolve("concepts.csv");
         } else if (s.dataset != null && !s.dataset.equals("synthderm")) {
             Path pairsCsv = Datasets.pairs(s.dataset, s.localDir, s.out.resolve(s.dataset), s.synth);
-            table = TrainingTables.fromPairs(pairsCsv, s.out.resolve(s.dataset).resolve("train-table.csv"), null);
+            table = TrainingTables.fromPairs(pairsCsv, s.out.resolve(s.dataset).resolve("train-table.csv"), s.extractor);
             conceptCsv = s.concepts;
         } else {
             Path data = s.out.resolve("synthderm");
@@ -133,7 +159,7 @@ public final class PaperTable {
         var labels = conceptCsv != null && Files.exists(conceptCsv) ? Experiment.readConceptLabels(conceptCsv, "image") : null;
         System.err.println("evaluating " + method.id() + " (seed " + seed + ") on " + rows.size() + " '" + s.evalSplit + "' images");
         Experiment.Task task = new Experiment.Task(rows, table.toAbsolutePath().getParent(), labels,
-                conceptCsv == null ? null : conceptCsv.toAbsolutePath().getParent(), s.minPositives, s.lexicon);
+                conceptCsv == null ? null : conceptCsv.toAbsolutePath().getParent(), s.minPositives, s.lexicon, s.classes, s.prompts);
         return Experiment.evaluate(method.id(), ModelConfig.load(model.config()), weights, task, Experiment.trainSeconds(weights));
     }
 

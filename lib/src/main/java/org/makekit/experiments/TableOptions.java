@@ -17,7 +17,7 @@ public class TableOptions {
     Path out;
     @Option(names = "--table", description = "a training table with label/split columns instead of SynthDerm")
     Path table;
-    @Option(names = "--dataset", description = "a dataset by manifest instead of SynthDerm, e.g. ham10000 (with --local-dir)")
+    @Option(names = "--dataset", description = "a dataset by manifest instead of SynthDerm, e.g. ham10000 (with --local-dir), or synthcxr (the generated chest-radiograph domain)")
     String dataset;
     @Option(names = "--local-dir", description = "the --dataset's folder on disk")
     Path localDir;

@@ -12,7 +12,8 @@ import java.util.Locale;
  * Some ontology nodes are also visual findings ("hyperpigmentation", "scar", "xerosis" under
  * "reaction patterns and descriptive terms"): a synonym that is also a concept term is taken only
  * when no other synonym matches, so "a melanoma with brown hyperpigmentation" gives melanoma.
- * Both inputs are files, so another medical domain swaps them.
+ * Negated mentions do not count ({@link Negation}: "No pleural effusion. Impression: pneumothorax"
+ * gives pneumothorax). Both inputs are files, so another medical domain swaps them.
  */
 public final class OntologyExtractor implements KnowledgeExtractor {
     private final Ontology ontology;
@@ -65,7 +66,7 @@ public final class OntologyExtractor implements KnowledgeExtractor {
         String text = caption == null ? "" : caption.toLowerCase(Locale.ROOT);
         String diagnosis = null;
         for (String[] t : diseaseTerms) {
-            if (indexOfWord(text, t[0], 0) >= 0) {
+            if (positive(text, t[0])) {
                 diagnosis = t[0];
                 break;
             }
@@ -101,6 +102,14 @@ public final class OntologyExtractor implements KnowledgeExtractor {
         }
         String disease = diagnosis == null ? "" : ontology.caption(diagnosis, templates.diseasePrefix());
         return new Knowledge(diagnosis, disease, concepts, Knowledge.conceptCaption(concepts, templates.conceptPrefix()));
+    }
+
+    /** Whether the text mentions the term at least once without a negation before it ("no pleural effusion"; {@link Negation}). */
+    static boolean positive(String text, String term) {
+        for (int at = indexOfWord(text, term, 0); at >= 0; at = indexOfWord(text, term, at + 1)) {
+            if (!Negation.negatedAt(text, at)) return true;
+        }
+        return false;
     }
 
     /** Index of term in text at word boundaries (letters/digits on neither side), from a position; -1 if none. */

@@ -68,6 +68,10 @@ class MedCutMixTest {
         assertEquals(List.of("pneumonia, lobar pneumonia", "cardiomegaly, enlarged heart"), s.get(2).nodes());
         // the longest name claims its words: "pleural effusion" is one mention of one node
         assertEquals(List.of("pleural effusion, effusion"), f.mentions("Left pleural effusion."));
+        // negated mentions are not diagnoses; a node whose own name starts with "no" still is
+        assertEquals(List.of(), f.mentions("No pneumothorax or pleural effusion is seen"));
+        assertEquals(List.of("cardiomegaly, enlarged heart"), f.mentions("There is no effusion but cardiomegaly persists"));
+        assertEquals(List.of("no acute findings"), f.mentions("Impression: no acute findings"));
         // whole words only
         assertEquals(List.of(), f.mentions("pneumonias and pneumothoraces"));
         // spans point into the report
