@@ -289,14 +289,18 @@ public final class SynthCxr {
             p.lineTo(l[0] + l[2] + 1, l[1] + l[3] + 1);
             p.closePath();
             g.setColor(grey(tissue + 45));
+            g.setClip(new Ellipse2D.Double(l[0], l[1], l[2], l[3])); // fluid stays inside the hemithorax
             g.fill(p);
+            g.setClip(null);
         }
         if (c.contains("absent lung markings")) {
             boolean lateralLeft = site.right(); // lateral edge of the image-left lung is its left side
             double w = 6 + rng.nextDouble() * 3;
             double x = lateralLeft ? l[0] : l[0] + l[2] - w;
             g.setColor(grey(8));
+            g.setClip(new Ellipse2D.Double(l[0], l[1], l[2], l[3]));
             g.fill(new Ellipse2D.Double(x, l[1], w, l[3] * 0.55));
+            g.setClip(null);
             g.setColor(grey(200));
             g.setStroke(new BasicStroke(0.8f));
             double lx = lateralLeft ? x + w : x;

@@ -136,6 +136,44 @@ public final class MedCutMixStudy {
         return out.resolve(base + ".csv");
     }
 
+    /** A mixed batch to look at: its plan, the loaded rows (before mixing) and one picture per pair. */
+    public record Preview(org.makekit.augment.MedCutMix.Plan plan, List<org.makekit.data.TrainingRow> rows,
+                          List<java.awt.image.BufferedImage> pictures) {}
+
+    /**
+     * MedCutMix on the first {@code n} training rows of a table (in file order, evaluation transform),
+     * with a model's attention: what a training step of that model would mix.
+     *
+     * @param weights the model (a run's model.safetensors)
+     * @param spec    MedCutMix settings (e.g. p=1 to mix every eligible row)
+     */
+    public static Preview preview(Path table, org.makekit.knowledge.Domain domain, String model, Path weights, String spec, int n,
+                                  long step) {
+        List<org.makekit.data.TrainingRow> rows = org.makekit.data.TrainingTable.read(table).stream()
+                .filter(r -> r.split().equals("train")).limit(n).toList();
+        Path root = table.toAbsolutePath().getParent();
+        org.makekit.model.ModelConfig mc = org.makekit.model.ModelConfig.load(model);
+        int size = mc.vision().imageSize();
+        float[] pixels;
+        try (org.makekit.data.BatchLoader l = new org.makekit.data.BatchLoader(rows, root, rows.size(), size, false, 0, 1, 1)) {
+            pixels = l.epoch(0, 0).next().pixels();
+        }
+        var mcm = new org.makekit.augment.MedCutMix(org.makekit.augment.MedCutMix.Options.parse(spec),
+                new org.makekit.augment.DiagnosticSentences(domain.ontology(), domain.lexicon()), 0);
+        try (ai.djl.ndarray.NDManager m = ai.djl.ndarray.NDManager.newBaseManager()) {
+            var clip = org.makekit.model.ClipModel.load(mc, weights, m, ai.djl.ndarray.types.DataType.FLOAT32);
+            int g = mc.vision().grid();
+            var plan = mcm.plan(rows, step, mc.vision().layers(), g * g, org.makekit.augment.MedCutMix.attention(clip,
+                    org.makekit.text.Tokenizer.forConfig(mc), pixels, mcm.options().tau()));
+            List<java.awt.image.BufferedImage> pics = new ArrayList<>();
+            for (var pair : plan.pairs()) {
+                pics.add(org.makekit.augment.MixPictures.picture(org.makekit.data.Images.read(root.resolve(rows.get(pair.base()).filename())),
+                        org.makekit.data.Images.read(root.resolve(rows.get(pair.partner()).filename())), plan, pair, size, 3));
+            }
+            return new Preview(plan, rows, pics);
+        }
+    }
+
     @Override
     public String toString() {
         return "MedCutMixStudy" + Arrays.asList(domains.stream().map(Domain::name).toArray()) + " " + methods + " " + spec;

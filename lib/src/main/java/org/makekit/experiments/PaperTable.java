@@ -170,6 +170,7 @@ public final class PaperTable {
 
     /** Table 1: zero-shot disease classification (accuracy) and concept annotation (mean AUROC), over seeds. */
     public Table table1(List<Method> methods) {
+        prepare(); // the data (and a generated domain's name) first
         StringColumn method = StringColumn.create("Method");
         StringColumn data = StringColumn.create("Pretrain data");
         for (Method m : methods) {
@@ -186,6 +187,7 @@ public final class PaperTable {
 
     /** Table 2: cross-modal retrieval, R@10/50/100 both ways and their average, over seeds. */
     public Table table2(List<Method> methods) {
+        prepare(); // the data (and a generated domain's name) first
         StringColumn method = StringColumn.create("Method");
         StringColumn data = StringColumn.create("Pretrain data");
         for (Method m : methods) {
@@ -207,6 +209,7 @@ public final class PaperTable {
 
     /** Table 3: the ablation, one tick-mark column per mark the methods declare; accuracy as in the paper, plus concept AUROC. */
     public Table table3(List<Method> methods) {
+        prepare(); // the data (and a generated domain's name) first
         Table t = Table.create("Table 3 (miniature): ablation on " + s.dataName + " (# = knowledge set only)" + seedNote());
         List<String> markColumns = new ArrayList<>();
         for (String c : List.of("mkcl", "slra", "dkw")) markColumns.add(c); // the paper's order first

@@ -68,7 +68,7 @@ public final class TrainConfig {
     }
 
     public String toJson() {
-        return new GsonBuilder().setPrettyPrinting().create().toJson(this);
+        return new GsonBuilder().setPrettyPrinting().disableHtmlEscaping().create().toJson(this);
     }
 
     /** Parses a config; an unknown field is an error naming it (a typo must not silently train the defaults). */
