@@ -3,6 +3,7 @@
 %maven org.makekit:make-kit:0.1.0-SNAPSHOT
 import java.nio.file.*;
 import java.util.*;
+import org.makekit.augment.*;
 import org.makekit.data.*;
 import org.makekit.knowledge.*;
 import org.makekit.text.*;

@@ -89,8 +89,8 @@ public final class MedCutMixStudy {
                         cols.get(c++).append(PaperTable.round(v));
                     }
                 }
-                cols.get(c++).append(Math.round(throughput(arm[0], m)));
-                cols.get(c++).append(Math.round(throughput(arm[1], m)));
+                cols.get(c++).append(PaperTable.round(throughput(arm[0], m)));
+                cols.get(c++).append(PaperTable.round(throughput(arm[1], m)));
                 cols.get(c).append(off.size());
             }
         }
@@ -112,16 +112,14 @@ public final class MedCutMixStudy {
         return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
     }
 
-    /** The images_per_s column of a run's metrics log, the first 5 steps left out (start-up). */
+    /** The images_per_s column of a run's metrics log, the first 5 steps left out (start-up) when there are more than 10. */
     static List<Double> imagesPerSecond(Path metrics) {
         List<Double> out = new ArrayList<>();
         if (!Files.exists(metrics)) return out;
         try (Reader r = Files.newBufferedReader(metrics);
              CSVParser p = CSVFormat.DEFAULT.builder().setHeader().setSkipHeaderRecord(true).build().parse(r)) {
-            for (CSVRecord rec : p) {
-                if (Double.parseDouble(rec.get("step")) <= 5) continue;
-                out.add(Double.parseDouble(rec.get("images_per_s")));
-            }
+            for (CSVRecord rec : p) out.add(Double.parseDouble(rec.get("images_per_s")));
+            if (out.size() > 10) out = new ArrayList<>(out.subList(5, out.size()));
         } catch (IOException | RuntimeException e) {
             throw new KitException("cannot read " + metrics + ": " + e.getMessage(), e);
         }

@@ -59,7 +59,7 @@ public record Domain(String name, Ontology ontology, ConceptLexicon lexicon, Kno
 
     private static List<String> strings(JsonObject o, String key, Path where) {
         JsonElement e = o.get(key);
-        if (e == null || !e.isJsonArray() || e.getAsJsonArray().isEmpty()) {
+        if (e == null || !e.isJsonArray() || e.getAsJsonArray().size() == 0) { // (not isEmpty: IJava ships an older Gson)
             throw new KitException(where + ": '" + key + "' must be a non-empty list of strings");
         }
         List<String> out = new ArrayList<>();

@@ -26,7 +26,8 @@ class NotebooksTest {
             "04-table2-retrieval", "Table 2 (miniature)",
             "05-table3-ablation", "Table 3 (miniature)",
             "06-new-domain", "new domain",
-            "07-omake-magen", "O-MAKE minus MAKE");
+            "07-omake-magen", "O-MAKE minus MAKE",
+            "08-medcutmix", "MedCutMix on and off");
 
     static String nbconvert() {
         for (String dir : System.getenv().getOrDefault("PATH", "").split(java.io.File.pathSeparator)) {
@@ -48,7 +49,7 @@ class NotebooksTest {
         try (Stream<Path> s = Files.list(Run.root().resolve("notebooks"))) {
             notebooks = s.filter(p -> p.toString().endsWith(".ipynb")).sorted().toList();
         }
-        assertEquals(7, notebooks.size(), "notebooks/: " + notebooks);
+        assertEquals(8, notebooks.size(), "notebooks/: " + notebooks);
         List<String> failures = new ArrayList<>();
         for (Path nb : notebooks) {
             String name = nb.getFileName().toString().replace(".ipynb", "");
