@@ -56,6 +56,17 @@ class OptionsTest {
         assertEquals(org.makekit.loss.MakeLoss.SlraPool.PAPER, pretrain("--slra-pool", "paper").settings().slraPool());
         assertEquals(null, pretrain("--slra-pool", "official").slraPool);
         assertThrows(KitException.class, () -> pretrain("--slra-pool", "mean"));
+        // MedCutMix: off unless given, recorded in full, its knobs checked
+        assertEquals(null, c.medcutmix);
+        assertEquals("p=0.5,sentences=one,lambda=0.1:0.5,layer=auto,mix=hard,targets=replace,tau=0.07", pretrain("--medcutmix", "on").medcutmix);
+        assertEquals("p=1,sentences=all,lambda=0.1:0.5,layer=2,mix=soft,targets=append,tau=0.07",
+                pretrain("--medcutmix", "p=1,sentences=all,layer=2,mix=soft,targets=append").medcutmix);
+        assertEquals(null, pretrain("--medcutmix", "off").medcutmix);
+        assertEquals("x.json", pretrain("--concepts", "x.json").concepts);
+        assertThrows(KitException.class, () -> pretrain("--medcutmix", "p=1.5"));
+        Tables mixed = new Tables();
+        new CommandLine(mixed).parseArgs("--medcutmix", "mix=soft");
+        assertEquals("p=0.5,sentences=one,lambda=0.1:0.5,layer=auto,mix=soft,targets=replace,tau=0.07", mixed.o.setup().train.medcutmix);
         assertThrows(KitException.class, () -> pretrain("--method", "nope"));
         assertThrows(KitException.class, () -> pretrain("--preset", "huge"));
     }

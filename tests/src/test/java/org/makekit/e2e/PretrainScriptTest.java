@@ -32,7 +32,7 @@ class PretrainScriptTest {
     void helpListsTheMethodsAndFlags() throws Exception {
         Run r = Run.script("pretrain", 300, "--help");
         assertEquals(0, r.exit, r.out);
-        for (String s : new String[] {"--method", "--mode", "--resume", "--micro-batch", "--device", "--precision", "mkcl+slra"}) {
+        for (String s : new String[] {"--method", "--mode", "--resume", "--micro-batch", "--device", "--precision", "mkcl+slra", "--medcutmix"}) {
             assertTrue(r.out.contains(s), s);
         }
     }
@@ -50,9 +50,11 @@ class PretrainScriptTest {
         assertTrue(noWeights.out.contains("weights 'openai'") && noWeights.out.contains("./kit fetch-data openai"),
                 noWeights.out);
         assertTrue(!noWeights.out.contains("\tat "), "no stack trace:\n" + noWeights.out);
-        String[] fresh = java.util.Arrays.copyOf(args, args.length + 2);
+        String[] fresh = java.util.Arrays.copyOf(args, args.length + 4);
         fresh[args.length] = "--init";
         fresh[args.length + 1] = "none";
+        fresh[args.length + 2] = "--medcutmix"; // MedCutMix through the command line: every eligible sample mixed
+        fresh[args.length + 3] = "p=1,mix=soft";
         Run r = Run.script("pretrain", 600, fresh);
         assertEquals(0, r.exit, r.out);
         assertTrue(r.out.contains("model tiny") && r.out.contains("done: 1 steps"), r.out);
@@ -60,6 +62,8 @@ class PretrainScriptTest {
         assertEquals("tiny", cfg.get("model").getAsString(), "--model tiny wins over the paper preset's ViT-B-16");
         assertEquals(1e-4, cfg.get("lr").getAsDouble(), "the rest of the paper recipe stays");
         assertEquals("", cfg.get("evalSplit").getAsString(), "the empty argument arrives");
+        assertEquals("p=1,sentences=one,lambda=0.1:0.5,layer=auto,mix=soft,targets=replace,tau=0.07", cfg.get("medcutmix").getAsString());
+        assertTrue(r.out.contains("medcutmix p=1"), r.out);
         assertEquals(2, Files.readAllLines(out.resolve("metrics.csv")).size());
         assertTrue(!Files.exists(out.resolve("zero-shot.json")), "--eval-split '' skips the zero-shot check");
     }
