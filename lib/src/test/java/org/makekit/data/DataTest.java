@@ -147,7 +147,8 @@ class DataTest {
     @Test
     void everyManifestLoadsAndHamResolvesToALocalCopy() {
         List<Manifest> all = Manifest.all();
-        assertEquals(11, all.size());
+        assertEquals(12, all.size()); // the datasets of the papers, and the kit's generated SynthDerm and SynthCXR
+        assertTrue(all.stream().anyMatch(m -> m.name().equals("synthcxr") && m.access().equals("generated")));
         for (Manifest m : all) {
             assertTrue(!m.license().isBlank() && !m.citation().isBlank() && !m.homepage().isBlank(), m.name());
             assertTrue(m.access().equals("public") ? !m.downloads().isEmpty() : true, m.name());
