@@ -10,38 +10,27 @@ public final class Datasets {
 
     /** Generates SynthDerm into its data folder unless it is already there with the same config. */
     public static Path ensureSynthDerm(Path dir, SynthDerm.Config cfg) {
-        Path stamp = dir.resolve(".config");
-        String want = cfg.toString();
-        try {
-            if (Files.exists(dir.resolve("metadata.csv")) && Files.exists(stamp) && Files.readString(stamp).equals(want)) {
-                return dir;
-            }
-            System.err.println("generating SynthDerm (" + cfg.total() + " images at " + cfg.imageSize() + " px) in " + dir);
-            long t0 = System.nanoTime();
-            SynthDerm.generate(dir, cfg);
-            Files.deleteIfExists(dir.resolve("train-table.csv")); // a training table built from the old data
-            Files.writeString(stamp, want);
-            System.err.printf("SynthDerm ready in %.1f s%n", (System.nanoTime() - t0) / 1e9);
-            return dir;
-        } catch (java.io.IOException e) {
-            throw new KitException("cannot write " + stamp, e);
-        }
+        return ensure("SynthDerm", dir, cfg.toString(), cfg.total(), cfg.imageSize(), () -> SynthDerm.generate(dir, cfg));
     }
 
     /** Generates SynthCXR into its data folder unless it is already there with the same config. */
     public static Path ensureSynthCxr(Path dir, SynthCxr.Config cfg) {
+        return ensure("SynthCXR", dir, cfg.toString(), cfg.total(), cfg.imageSize(), () -> SynthCxr.generate(dir, cfg));
+    }
+
+    /** A generated set in {@code dir}: kept when its stamp names the same config, else generated (an old training table dropped). */
+    private static Path ensure(String name, Path dir, String config, int total, int size, Runnable generate) {
         Path stamp = dir.resolve(".config");
-        String want = cfg.toString();
         try {
-            if (Files.exists(dir.resolve("metadata.csv")) && Files.exists(stamp) && Files.readString(stamp).equals(want)) {
+            if (Files.exists(dir.resolve("metadata.csv")) && Files.exists(stamp) && Files.readString(stamp).equals(config)) {
                 return dir;
             }
-            System.err.println("generating SynthCXR (" + cfg.total() + " images at " + cfg.imageSize() + " px) in " + dir);
+            System.err.println("generating " + name + " (" + total + " images at " + size + " px) in " + dir);
             long t0 = System.nanoTime();
-            SynthCxr.generate(dir, cfg);
+            generate.run();
             Files.deleteIfExists(dir.resolve("train-table.csv")); // a training table built from the old data
-            Files.writeString(stamp, want);
-            System.err.printf("SynthCXR ready in %.1f s%n", (System.nanoTime() - t0) / 1e9);
+            Files.writeString(stamp, config);
+            System.err.printf("%s ready in %.1f s%n", name, (System.nanoTime() - t0) / 1e9);
             return dir;
         } catch (java.io.IOException e) {
             throw new KitException("cannot write " + stamp, e);
