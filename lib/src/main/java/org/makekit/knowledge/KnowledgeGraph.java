@@ -36,7 +36,10 @@ public final class KnowledgeGraph {
             int e = byPath.get(Ontology.path(n));
             for (String name : names(n)) {
                 Integer first = byName.putIfAbsent(name, e);
-                if (first != null && first != e) shared.computeIfAbsent(name, k -> new ArrayList<>(List.of(entities.get(first)))).add(n.key());
+                if (first != null && first != e) {
+                    List<String> carriers = shared.computeIfAbsent(name, k -> new ArrayList<>(List.of(entities.get(first))));
+                    carriers.add(n.key());
+                }
             }
             if (!n.ancestors().isEmpty()) {
                 int parent = byPath.get(n.ancestors());

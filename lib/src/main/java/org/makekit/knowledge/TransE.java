@@ -208,8 +208,10 @@ public record TransE(double[][] entity, double[][] relation, List<Double> epochL
             java.util.Map<Integer, Set<Integer>> headsOf = new java.util.HashMap<>();
             for (KnowledgeGraph.Triple t : triples) {
                 if (t.relation() != rel) continue;
-                tailsOf.computeIfAbsent(t.head(), x -> new HashSet<>()).add(t.tail());
-                headsOf.computeIfAbsent(t.tail(), x -> new HashSet<>()).add(t.head());
+                Set<Integer> tails = tailsOf.computeIfAbsent(t.head(), x -> new HashSet<>());
+                Set<Integer> heads = headsOf.computeIfAbsent(t.tail(), x -> new HashSet<>());
+                tails.add(t.tail());
+                heads.add(t.head());
             }
             double tph = tailsOf.values().stream().mapToInt(Set::size).average().orElse(1);
             double hpt = headsOf.values().stream().mapToInt(Set::size).average().orElse(1);
