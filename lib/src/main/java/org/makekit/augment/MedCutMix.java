@@ -410,15 +410,23 @@ public final class MedCutMix {
         return logits.softmax(1).stopGradient();
     }
 
-    /** {@link #attentionMaps} on images taken from a batch's pixels (n x 3 x size x size floats, image-major). */
-    public static Attention attention(ClipModel m, Tokenizer tok, float[] pixels, double tau) {
+    /**
+     * Some images of a batch's pixels (n x 3 x size x size floats, image-major), by index, as the
+     * model's input array: the mix's sources in a training step and the attention's partners.
+     */
+    public static NDArray images(ClipModel m, float[] pixels, int[] indices) {
         int size = m.config().vision().imageSize();
         int per = 3 * size * size;
+        float[] sel = new float[indices.length * per];
+        for (int q = 0; q < indices.length; q++) System.arraycopy(pixels, indices[q] * per, sel, q * per, per);
+        return Tensors.of(m.manager(), sel, new Shape(indices.length, 3, size, size), m.dataType());
+    }
+
+    /** {@link #attentionMaps} on images taken from a batch's pixels. */
+    public static Attention attention(ClipModel m, Tokenizer tok, float[] pixels, double tau) {
         return (images, sentences) -> {
-            float[] sel = new float[images.length * per];
-            for (int q = 0; q < images.length; q++) System.arraycopy(pixels, images[q] * per, sel, q * per, per);
             try (NDScope scope = new NDScope()) {
-                NDArray img = Tensors.of(m.manager(), sel, new Shape(images.length, 3, size, size), m.dataType());
+                NDArray img = images(m, pixels, images);
                 float[] flat = attentionMaps(m, tok, img, sentences, tau).toType(DataType.FLOAT32, false).toFloatArray();
                 int p = flat.length / images.length;
                 float[][] out = new float[images.length][];

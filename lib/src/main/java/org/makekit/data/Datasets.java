@@ -58,8 +58,7 @@ public final class Datasets {
                 return ensureSynthDerm(dir, synthConfig).resolve("metadata.csv");
             }
             case "synthcxr" -> {
-                return ensureSynthCxr(dir, new SynthCxr.Config(synthConfig.seed(), synthConfig.train(), synthConfig.val(),
-                        synthConfig.test(), synthConfig.imageSize())).resolve("metadata.csv");
+                return ensureSynthCxr(dir, SynthCxr.Config.of(synthConfig)).resolve("metadata.csv");
             }
             case "ham10000" -> {
                 Manifest.Status st = m.status(dir);

@@ -49,6 +49,11 @@ public final class SynthCxr {
         public int total() {
             return train + val + test;
         }
+
+        /** The same sizes and seed as a SynthDerm config (the table setups and scripts carry one for both). */
+        public static Config of(SynthDerm.Config sizes) {
+            return new Config(sizes.seed(), sizes.train(), sizes.val(), sizes.test(), sizes.imageSize());
+        }
     }
 
     public static final String NAME = "SynthCXR";

@@ -103,8 +103,7 @@ public final class PaperTable {
             conceptCsv = s.concepts;
         } else if ("synthcxr".equals(s.dataset)) {
             Path data = s.out.resolve("synthcxr");
-            Datasets.ensureSynthCxr(data, new org.makekit.data.SynthCxr.Config(s.synth.seed(), s.synth.train(), s.synth.val(),
-                    s.synth.test(), s.synth.imageSize()));
+            Datasets.ensureSynthCxr(data, org.makekit.data.SynthCxr.Config.of(s.synth));
             if (s.extractor == null) s.domain(org.makekit.knowledge.Domain.load(data)); // its classes, prompts, ontology, lexicon
             table = TrainingTables.fromPairs(data.resolve("metadata.csv"), data.resolve("train-table.csv"), s.extractor);
             conceptCsv = s.concepts != null ? s.concepts : data.resolve("concepts.csv");

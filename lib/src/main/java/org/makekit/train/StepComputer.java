@@ -158,7 +158,7 @@ public final class StepComputer {
     private ClipModel.ImageFeatures encodeImages(ClipModel m, float[] pixels, int from, int n) {
         if (plan == null) return m.encodeImage(images(m, pixels, from, n), null);
         int[] sources = plan.sources(from, n);
-        return m.encodeImage(images(m, pixels, sources), null, plan.hook(from, n, sources));
+        return m.encodeImage(MedCutMix.images(m, pixels, sources), null, plan.hook(from, n, sources));
     }
 
     private NDArray images(ClipModel m, float[] pixels, int from, int n) {
@@ -166,14 +166,6 @@ public final class StepComputer {
         int per = 3 * size * size;
         float[] slice = java.util.Arrays.copyOfRange(pixels, from * per, (from + n) * per);
         return Tensors.of(m.manager(), slice, new Shape(n, 3, size, size)).toType(m.dataType(), false);
-    }
-
-    private NDArray images(ClipModel m, float[] pixels, int[] indices) {
-        int size = m.config().vision().imageSize();
-        int per = 3 * size * size;
-        float[] sel = new float[indices.length * per];
-        for (int q = 0; q < indices.length; q++) System.arraycopy(pixels, indices[q] * per, sel, q * per, per);
-        return Tensors.of(m.manager(), sel, new Shape(indices.length, 3, size, size)).toType(m.dataType(), false);
     }
 
     private Result computeDirect(float[] pixels, int batch, TextBatch texts, List<TrainingRow> rows, double lossScale) {

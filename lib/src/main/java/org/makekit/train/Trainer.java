@@ -135,9 +135,10 @@ public final class Trainer {
         if (cfg.medcutmix == null || cfg.medcutmix.isBlank() || cfg.medcutmix.equalsIgnoreCase("off")) return null;
         var lexicon = cfg.concepts == null ? org.makekit.knowledge.ConceptLexicon.builtin()
                 : org.makekit.knowledge.ConceptLexicon.load(Path.of(cfg.concepts));
-        var finder = new org.makekit.augment.DiagnosticSentences(settings.loadOntology(), lexicon);
+        var ontology = settings.loadOntology();
+        var finder = new org.makekit.augment.DiagnosticSentences(ontology, lexicon);
         var m = new org.makekit.augment.MedCutMix(org.makekit.augment.MedCutMix.Options.parse(cfg.medcutmix), finder, cfg.seed);
-        System.err.println("medcutmix " + m.options().spec() + " (diagnostic sentences from the " + settings.loadOntology().source() + ")");
+        System.err.println("medcutmix " + m.options().spec() + " (diagnostic sentences from the " + ontology.source() + ")");
         return m;
     }
 
