@@ -24,7 +24,9 @@ public final class Pretraining {
 
     public static Result run(TrainConfig cfg, boolean resume, boolean showProgress) {
         Trainer.Outcome o = new Trainer(cfg, showProgress).run(resume);
-        return new Result(o, o.weights() == null ? null : zeroShotCheck(cfg, o.weights(), showProgress));
+        // a fusion model (ARL) has no global features to classify zero-shot: its tasks are in experiments.ArlTasks
+        boolean global = org.makekit.train.Method.parse(cfg.method).needs(org.makekit.train.Method.Output.GLOBAL);
+        return new Result(o, o.weights() == null || !global ? null : zeroShotCheck(cfg, o.weights(), showProgress));
     }
 
     /**

@@ -63,9 +63,18 @@ public interface Tokenizer {
 
     /** The tokenizer a model config names. */
     static Tokenizer forConfig(ModelConfig config) {
+        return forConfig(config, config.text().contextLength());
+    }
+
+    /** The tokenizer a model config names, framing rows of {@code contextLength} ids (up to the config's). */
+    static Tokenizer forConfig(ModelConfig config, int contextLength) {
+        if (contextLength > config.text().contextLength()) {
+            throw new KitException("rows of " + contextLength + " ids: model config '" + config.name() + "' has "
+                    + config.text().contextLength() + " text positions");
+        }
         Tokenizer t = switch (config.tokenizer()) {
-            case "clip-bpe" -> ClipBpeTokenizer.builtin(config.text().contextLength());
-            case "gpt2-r50k" -> new Gpt2Tokenizer(config.text().contextLength());
+            case "clip-bpe" -> ClipBpeTokenizer.builtin(contextLength);
+            case "gpt2-r50k" -> new Gpt2Tokenizer(contextLength);
             default -> throw new KitException("unknown tokenizer " + config.tokenizer());
         };
         if (t.vocabSize() > config.text().vocabSize()) {

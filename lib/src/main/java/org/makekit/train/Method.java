@@ -38,7 +38,12 @@ public record Method(String id, String description, String paperLabel, boolean k
     public enum Output {
         GLOBAL, PATCHES,
         /** CoCa's decoder: next-token logits at the caption's labelled positions (needs a CoCa model config). */
-        CAPTION
+        CAPTION,
+        /**
+         * A fusion encoder (ARL): no global contrastive features, so no zero-shot check; trained by
+         * {@link ArlTrainer} on an ARL model config, its losses computed by {@link ArlStep}.
+         */
+        FUSION
     }
 
     /**
@@ -105,6 +110,11 @@ public record Method(String id, String description, String paperLabel, boolean k
             "O-MAKE: MAKE + OHCL soft labels from the ontology's Wu-Palmer similarity (seed 000)", "O-MAKE", true,
             TextBatch.Layout.MAKE, Set.of(Output.GLOBAL, Output.PATCHES), Method::omakeObjective,
             Map.of("mkcl", "✓", "slra", "✓", "dkw", "✓", "ohcl", "✓")));
+
+    public static final Method ARL = register(new Method("arl",
+            "ARL: knowledge-aligned, knowledge-injected fusion pretraining (align, ITM, whole-entity MLM, MIM; seed 002)", "ARL",
+            false, TextBatch.Layout.RAW, Set.of(Output.FUSION), s -> ArlTrainer.OBJECTIVE,
+            Map.of()));
 
     /** O-MAKE's objective: MAKE's full loss with OHCL; each row's label is its diagnosis's node in the ontology (-1 if none). */
     static Objective omakeObjective(Settings s) {

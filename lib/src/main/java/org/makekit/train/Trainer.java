@@ -75,6 +75,12 @@ public final class Trainer {
     }
 
     public Outcome run(boolean resume) {
+        if (Method.parse(cfg.method).needs(Method.Output.FUSION)) {
+            ArlTrainer t = new ArlTrainer(cfg, showProgress).stopAfter(stopAfter);
+            Outcome o = t.run(resume);
+            losses.addAll(t.losses());
+            return o;
+        }
         try (Session s = open(resume)) {
             return loop(s);
         }
@@ -84,8 +90,8 @@ public final class Trainer {
     public Session open(boolean resume) {
         Method method = Method.parse(cfg.method);
         Method.Settings settings = cfg.settings();
-        List<TrainingRow> train = trainingRows();
-        validate(train.size());
+        List<TrainingRow> train = trainingRows(cfg);
+        validate(cfg, train.size());
         Path out = Path.of(cfg.out);
         Path ckpt = checkpointToResume(out, resume);
         ModelConfig mc = ModelConfig.load(cfg.model);
@@ -104,7 +110,7 @@ public final class Trainer {
                     cfg.microBatch, cfg.textChunk).withMedCutMix(medCutMix(settings));
             TrainStep step = new TrainStep(master, replicas, sc, new AdamW(master.parameters(), cfg.beta1, cfg.beta2, cfg.eps,
                     cfg.weightDecay), fp16() ? LossScaler.defaults() : LossScaler.none());
-            loader = new BatchLoader(train, imageRoot(), cfg.batchSize, mc.vision().imageSize(), true, cfg.seed, cfg.workers,
+            loader = new BatchLoader(train, imageRoot(cfg), cfg.batchSize, mc.vision().imageSize(), true, cfg.seed, cfg.workers,
                     cfg.prefetch);
             long total = cfg.steps > 0 ? cfg.steps : (long) cfg.epochs * loader.batchesPerEpoch();
             if (cfg.sampler != null && !cfg.sampler.equals("random")) {
@@ -142,22 +148,22 @@ public final class Trainer {
         return m;
     }
 
-    private List<TrainingRow> trainingRows() {
+    static List<TrainingRow> trainingRows(TrainConfig cfg) {
         if (cfg.table == null) throw new KitException("no training table: give --table (see the augment script)");
         List<TrainingRow> all = TrainingTable.read(Path.of(cfg.table));
         boolean hasSplits = all.stream().anyMatch(r -> !r.split().isEmpty());
         return hasSplits ? all.stream().filter(r -> r.split().equals(cfg.trainSplit)).toList() : all;
     }
 
-    private Path imageRoot() {
+    static Path imageRoot(TrainConfig cfg) {
         return cfg.imageRoot != null ? Path.of(cfg.imageRoot) : Path.of(cfg.table).toAbsolutePath().getParent();
     }
 
-    private boolean fp16() {
+    boolean fp16() {
         return cfg.precision.equals("fp16");
     }
 
-    private void validate(int trainRows) {
+    static void validate(TrainConfig cfg, int trainRows) {
         if (trainRows < cfg.batchSize) {
             throw new KitException("training table " + cfg.table + " has " + trainRows + " '" + cfg.trainSplit
                     + "' rows, fewer than the batch size " + cfg.batchSize);
@@ -168,7 +174,7 @@ public final class Trainer {
         }
     }
 
-    private static Path checkpointToResume(Path out, boolean resume) {
+    static Path checkpointToResume(Path out, boolean resume) {
         try {
             Files.createDirectories(out);
         } catch (IOException e) {
