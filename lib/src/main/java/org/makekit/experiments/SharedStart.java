@@ -109,7 +109,9 @@ public final class SharedStart {
     /** {@code init} as the trainer takes it: "shared" becomes the start's weights for {@code model}; anything else is kept. */
     public static String resolve(String init, String model, Spec spec) {
         if (init == null || !init.equals(NAME)) return init;
-        return ensure(model, spec, true).toString();
+        // an ARL model starts its towers from the start of its tower config
+        String towers = org.makekit.model.ArlConfig.isArl(model) ? org.makekit.model.ArlConfig.load(model).towers() : model;
+        return ensure(towers, spec, true).toString();
     }
 
     /** Whether a cached start exists (for status listings). */

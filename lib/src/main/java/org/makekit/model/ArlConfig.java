@@ -33,8 +33,11 @@ public record ArlConfig(String name, String towers, int width, int fusionLayers,
                         int decoderWidth, int decoderLayers, int decoderHeads, int mimLayer, double maskRatio,
                         double gatDropout) {
 
-    /** CPU minutes: the tiny towers, 2 + 2 fusion layers of 128, k = 64 (related-methods.md section 2.9). */
-    public static final ArlConfig TINY = new ArlConfig("arl-tiny", "tiny", 128, 2, 4, 64, 2, 256, 16, 4, 8, 40, 64, 2, 2, 1,
+    /**
+     * CPU minutes: the tiny towers, 2 + 2 fusion layers of 128, k = 64 (related-methods.md section 2.9), but 77 tokens
+     * (the towers' context, what the CLIP baseline reads) instead of the design's 40: SynthDerm's captions are long.
+     */
+    public static final ArlConfig TINY = new ArlConfig("arl-tiny", "tiny", 128, 2, 4, 64, 2, 256, 16, 4, 8, 77, 64, 2, 2, 1,
             0.75, 0.2);
     /**
      * The paper's widths: ViT-B/16 towers, 6 + 6 fusion layers of 768 with 12 heads, k = 256 with 4 heads and an FFN

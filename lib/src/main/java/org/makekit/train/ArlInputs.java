@@ -18,7 +18,8 @@ import org.makekit.util.KitException;
 
 /**
  * Everything ARL's four passes read besides the pixels, built on the host from a batch of rows: token ids, the
- * linked entities (ids, the entity-position matrix, align labels), the MLM pass's whole-entity masking (and its
+ * linked entities (ids, the entity-position matrix, align labels: the text's own entities, and for the image the
+ * union over its texts plus its diagnosis's ontology path), the MLM pass's whole-entity masking (and its
  * knowledge input without the masked entities), ITM's swapped images and MIM's kept patches. Every random choice
  * is a function of (seed, step), so a resumed run draws the same.
  *
@@ -177,6 +178,32 @@ public final class ArlInputs {
         return new Masked(out, maskToken, positions, targets);
     }
 
+    /** A framed text and its entities. */
+    public record Encoded(long[] ids, List<EntityLinker.Mention> mentions) {}
+
+    private final Map<String, Encoded> encodedTexts = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** A text framed to the config's length and linked (cached: rows come back every epoch). */
+    public Encoded encoded(String text) {
+        return encodedTexts.computeIfAbsent(text, x -> {
+            long[] ids = tokenizer.encode(x);
+            return new Encoded(ids, mentions(ids));
+        });
+    }
+
+    /**
+     * An image's texts, as ARL's datasets hold several per image and read one at random per step: the caption, and
+     * when the table has them, the disease (ontology) and concept texts. The image's entities are their union.
+     */
+    public static List<String> texts(TrainingRow r) {
+        List<String> out = new ArrayList<>();
+        for (String t : new String[] {r.caption(), r.diseaseCaption(), r.conceptCaption()}) {
+            if (t != null && !t.isBlank() && !out.contains(t)) out.add(t);
+        }
+        if (out.isEmpty()) throw new KitException("row " + r.filename() + " has no text for ARL");
+        return out;
+    }
+
     /** The inputs of one training step's four passes. */
     public Batch batch(List<TrainingRow> rows, long seed, long step) {
         int b = rows.size();
@@ -195,15 +222,15 @@ public final class ArlInputs {
         List<Long> targets = new ArrayList<>();
         for (int i = 0; i < b; i++) {
             TrainingRow r = rows.get(i);
-            ids[i] = tokenizer.encode(r.caption());
-            List<EntityLinker.Mention> ms = mentions(ids[i]);
+            List<String> texts = texts(r);
+            Encoded chosen = encoded(texts.get(rng.nextInt(texts.size())));
+            ids[i] = chosen.ids();
+            List<EntityLinker.Mention> ms = chosen.mentions();
             Linked l = link(ms, null);
             entIds[i] = l.ids();
             pos[i] = l.positions();
-            for (EntityLinker.Mention m : ms) {
-                textLabels[i][m.entity()] = 1;
-                imageLabels[i][m.entity()] = 1;
-            }
+            for (EntityLinker.Mention m : ms) textLabels[i][m.entity()] = 1;
+            for (String text : texts) for (EntityLinker.Mention m : encoded(text).mentions()) imageLabels[i][m.entity()] = 1;
             for (int e : diagnosisEntities(r.diagnosis())) imageLabels[i][e] = 1;
             Masked mk = mask(ids[i], ms, rng);
             mlmIds[i] = mk.ids();

@@ -49,7 +49,7 @@ class TrainerTest {
             method = method.substring(0, method.length() - "+medcutmix".length());
         }
         c.method = method;
-        c.model = config.toString();
+        c.model = method.equals("arl") ? "arl-tiny" : config.toString();
         c.table = table.toString();
         c.out = out.toString();
         c.steps = 6;
@@ -74,6 +74,25 @@ class TrainerTest {
                 assertNull(second, method + ": losses after resuming must equal the uninterrupted run");
             }
         }
+    }
+
+    @Test
+    void arlResumesExactlyAndRefusesWhatItDoesNotBuild(@TempDir Path tmp) throws Exception {
+        String first = compareResume(tmp.resolve("arl-1"), "arl");
+        if (first != null) {
+            System.err.println("WARNING: attempt 1 of the ARL resume comparison differed (" + first + "); repeating");
+            assertNull(compareResume(tmp.resolve("arl-2"), "arl"), "ARL: losses after resuming must equal the uninterrupted run");
+        }
+        Path out = tmp.resolve("arl-1").resolve("full");
+        var log = MetricsLog.read(out.resolve("metrics.csv"));
+        for (String part : List.of("itm", "mlm", "mim", "align")) assertEquals(6, log.get(part).length, part + " logged each step");
+        assertTrue(Files.exists(out.resolve("transe")), "TransE cached in the run folder");
+        TrainConfig micro = cfg(tmp.resolve("x"), "arl");
+        micro.microBatch = 4;
+        assertTrue(assertThrows(KitException.class, () -> new Trainer(micro, false).run(false)).getMessage().contains("--micro-batch"));
+        TrainConfig clipSized = cfg(tmp.resolve("y"), "arl");
+        clipSized.model = "tiny";
+        assertTrue(assertThrows(KitException.class, () -> new Trainer(clipSized, false).run(false)).getMessage().contains("arl-tiny"));
     }
 
     /** Runs 6 steps straight and 3 + stop + resume 3; null when the losses agree exactly, else a description. */
