@@ -19,6 +19,24 @@ public final class RetrievalEval {
         return new Ranks(rankOfMatch(images, texts, chunk), rankOfMatch(texts, images, chunk));
     }
 
+    /**
+     * Ranks from a full score matrix, {@code score[i][j]} for image i and text j (ARL's ITM scores): the match of
+     * image i is text i; ties go to the lower index, as {@link #ranks(float[][], float[][], int)}.
+     */
+    public static Ranks ranks(double[][] score) {
+        int n = score.length;
+        int[] i2t = new int[n];
+        int[] t2i = new int[n];
+        for (int i = 0; i < n; i++) {
+            if (score[i].length != n) throw new IllegalArgumentException("score row " + i + " has " + score[i].length + " texts, not " + n);
+            for (int j = 0; j < n; j++) {
+                if (score[i][j] > score[i][i] || (score[i][j] == score[i][i] && j < i)) i2t[i]++;
+                if (score[j][i] > score[i][i] || (score[j][i] == score[i][i] && j < i)) t2i[i]++;
+            }
+        }
+        return new Ranks(i2t, t2i);
+    }
+
     public static Map<String, Double> run(float[][] images, float[][] texts, int chunk) {
         return metrics(ranks(images, texts, chunk));
     }

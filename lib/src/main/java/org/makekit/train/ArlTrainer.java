@@ -109,6 +109,20 @@ public final class ArlTrainer {
         return new Built(c, g, ont, te, ArlModel.create(c, towers, te.entity(), edges(g), seed));
     }
 
+    /** The trained model of a run folder (its config.json, TransE table and model.safetensors). */
+    public static Built open(Path dir, NDManager m) {
+        TrainConfig c;
+        try {
+            c = TrainConfig.fromJson(Files.readString(dir.resolve("config.json")));
+        } catch (IOException e) {
+            throw new KitException("cannot read " + dir.resolve("config.json") + " (not a finished ARL run?)", e);
+        }
+        if (!Files.exists(dir.resolve("model.safetensors"))) throw new KitException(dir + " has no model.safetensors (run not finished?)");
+        Built b = build(c.model, null, c.ontology, dir.resolve("transe"), m, c.seed);
+        b.model().load(dir.resolve("model.safetensors"));
+        return b;
+    }
+
     /** ARL's schedule: linear warm-up to the rate, then linear decay to 0 at the last step. */
     public static double lr(double base, long warmup, long total, long step) {
         if (step < warmup) return base * (step + 1) / warmup;

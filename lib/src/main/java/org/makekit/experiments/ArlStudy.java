@@ -1,0 +1,243 @@
+package org.makekit.experiments;
+
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.makekit.eval.ArlTasks;
+import org.makekit.eval.Bootstrap;
+import org.makekit.eval.Probe;
+import org.makekit.eval.RetrievalEval;
+import org.makekit.model.ArlModel;
+import org.makekit.model.ClipModel;
+import org.makekit.model.ModelConfig;
+import org.makekit.report.TableWriter;
+import org.makekit.text.Tokenizer;
+import org.makekit.train.ArlInputs;
+import org.makekit.train.ArlTrainer;
+import org.makekit.train.Method;
+import org.makekit.train.TrainConfig;
+import org.makekit.util.KitException;
+import tech.tablesaw.api.DoubleColumn;
+import tech.tablesaw.api.StringColumn;
+import tech.tablesaw.api.Table;
+
+/**
+ * ARL against CLIP with the same towers on the same data, over seeds (issue 17): each seed trains (or reuses) an
+ * ARL model ({@code out/arl/seed-S}) and takes the setup's CLIP run ({@code out/clip/seed-S}, the Table 3 row when
+ * the settings match), then scores both on the three downstream tasks of {@link ArlTasks}. Cells are mean and sd
+ * over seeds; ARL minus CLIP is the paired bootstrap over the test items (same resample for both, seed s with s).
+ */
+public final class ArlStudy {
+    /**
+     * @param retrievalPairs test pairs ranked in retrieval (ARL scores all N x N pairs with its ITM head)
+     * @param perAnswer      concept questions per image and answer (yes, no) in VQA
+     * @param batch          pairs per fusion pass in scoring
+     */
+    public record Options(String model, double lr, double weightDecay, double eps, double warmupShare, int retrievalPairs,
+                          int perAnswer, int batch) {
+        /** ARL-mini's optimiser (related-methods.md 2.9: AdamW 1e-4, x5 on ARL's parts, eps 1e-8, wd 0.01, 10% warm-up). */
+        public static Options defaults() {
+            return new Options("arl-tiny", 1e-4, 0.01, 1e-8, 0.1, 200, 2, 128);
+        }
+    }
+
+    /** One seed's scores of one method: named values and the per-item outcomes the bootstrap resamples. */
+    public record Scores(String method, long seed, Map<String, Double> values, Map<String, Bootstrap.Metric> metrics,
+                         double trainSeconds) {}
+
+    private final PaperTable table;
+    private final Options options;
+
+    public ArlStudy(PaperTable.Setup setup, Options options) {
+        this.table = new PaperTable(setup);
+        this.options = options;
+    }
+
+    /** The ARL run config of a seed: the setup's data, steps, batch and start, ARL's model and optimiser. */
+    public TrainConfig arlConfig(long seed) {
+        TrainConfig c = table.setup().train.copy();
+        c.table = table.prepare().toString();
+        c.seed = seed;
+        c.model = options.model();
+        c.lr = options.lr();
+        c.weightDecay = options.weightDecay();
+        c.eps = options.eps();
+        long steps = c.steps > 0 ? c.steps : 0;
+        if (steps > 0) c.warmup = Math.max(1, Math.round(steps * options.warmupShare()));
+        c.init = SharedStart.resolve(c.init, c.model, table.setup().start);
+        return c;
+    }
+
+    /** Trains (or reuses) the ARL model of a seed; returns its folder. */
+    public Path trainArl(long seed) {
+        Path dir = table.setup().out.resolve(Method.ARL.id()).resolve("seed-" + seed);
+        Experiment.train(arlConfig(seed), Method.ARL, dir, table.setup().reuse);
+        return dir;
+    }
+
+    /** Every seed of both methods, trained or reused, then scored. */
+    public List<Scores> run() {
+        table.prepare();
+        Path data = table.setup().out.resolve("synthderm");
+        if (table.setup().table != null || table.setup().dataset != null) {
+            throw new KitException("the ARL study runs on the setup's SynthDerm (its VQA questions come from SynthDerm's concept labels)");
+        }
+        ModelConfig tc = ModelConfig.load(table.setup().train.model);
+        System.err.println("loading SynthDerm train and test images");
+        ArlTasks.Split train = ArlTasks.load(data.resolve("metadata.csv"), "train", tc.vision().imageSize());
+        ArlTasks.Split test = ArlTasks.load(data.resolve("metadata.csv"), table.setup().evalSplit, tc.vision().imageSize());
+        Map<String, Map<String, Boolean>> concepts = ArlTasks.concepts(data.resolve("concepts.csv"));
+        List<String> classes = ArlTasks.classes(train.rows());
+        List<Scores> out = new ArrayList<>();
+        for (long seed : table.setup().seedList()) {
+            Path clipWeights = table.trained(Method.CLIP, seed).weights();
+            Path arlDir = trainArl(seed);
+            out.add(scoreClip(clipWeights, tc, train, test, concepts, classes, seed));
+            out.add(scoreArl(arlDir, train, test, concepts, classes, seed));
+        }
+        return out;
+    }
+
+    private Scores scoreClip(Path weights, ModelConfig tc, ArlTasks.Split train, ArlTasks.Split test,
+                             Map<String, Map<String, Boolean>> concepts, List<String> classes, long seed) {
+        System.err.println("scoring CLIP, seed " + seed);
+        try (NDManager m = NDManager.newBaseManager()) {
+            ClipModel clip = ClipModel.load(tc, weights, m, DataType.FLOAT32);
+            ArlTasks.Split pairs = test.first(options.retrievalPairs());
+            float[][] pairImages = ArlTasks.clipImages(clip, pairs, options.batch());
+            float[][] pairTexts = ArlTasks.clipTexts(clip, pairs.rows().stream().map(r -> r.caption()).toList(), options.batch());
+            RetrievalEval.Ranks ranks = RetrievalEval.ranks(pairImages, pairTexts, 256);
+            float[][] trainImages = ArlTasks.clipImages(clip, train, options.batch());
+            float[][] testImages = ArlTasks.clipImages(clip, test, options.batch());
+            List<ArlTasks.Question> trainQ = ArlTasks.questions(train.rows(), concepts, options.perAnswer(), seed);
+            List<ArlTasks.Question> testQ = ArlTasks.questions(test.rows(), concepts, options.perAnswer(), 1_000 + seed);
+            Map<String, float[]> qEmb = ArlTasks.clipQuestions(clip, concat(trainQ, testQ));
+            return score("CLIP", seed, ranks, trainImages, testImages, ArlTasks.clipQuestionFeatures(trainImages, qEmb, trainQ),
+                    ArlTasks.clipQuestionFeatures(testImages, qEmb, testQ), train, test, trainQ, testQ, classes,
+                    Experiment.trainSeconds(weights));
+        }
+    }
+
+    private Scores scoreArl(Path dir, ArlTasks.Split train, ArlTasks.Split test, Map<String, Map<String, Boolean>> concepts,
+                            List<String> classes, long seed) {
+        System.err.println("scoring ARL, seed " + seed);
+        try (NDManager m = NDManager.newBaseManager()) {
+            ArlTrainer.Built b = ArlTrainer.open(dir, m);
+            ArlModel model = b.model();
+            ArlInputs in = new ArlInputs(b.config(), Tokenizer.forConfig(b.config().towerConfig(), b.config().textLength()), b.graph(),
+                    b.ontology(), b.config().towerConfig().vision().numPatches(), ArlInputs.Budget.COMPAT);
+            ArlTasks.Split pairs = test.first(options.retrievalPairs());
+            double[][] itm = ArlTasks.itmScores(model, in, pairs, pairs.rows().stream().map(r -> r.caption()).toList(), options.batch(), true);
+            RetrievalEval.Ranks ranks = RetrievalEval.ranks(itm);
+            float[][] trainF = ArlTasks.fused(model, in, train, neutral(train.size()), options.batch(), "ARL features (train)");
+            float[][] testF = ArlTasks.fused(model, in, test, neutral(test.size()), options.batch(), "ARL features (test)");
+            List<ArlTasks.Question> trainQ = ArlTasks.questions(train.rows(), concepts, options.perAnswer(), seed);
+            List<ArlTasks.Question> testQ = ArlTasks.questions(test.rows(), concepts, options.perAnswer(), 1_000 + seed);
+            float[][] trainQF = ArlTasks.arlQuestionFeatures(model, in, train, trainQ, options.batch(), "ARL VQA features (train)");
+            float[][] testQF = ArlTasks.arlQuestionFeatures(model, in, test, testQ, options.batch(), "ARL VQA features (test)");
+            return score("ARL", seed, ranks, trainF, testF, trainQF, testQF, train, test, trainQ, testQ, classes,
+                    Experiment.trainSeconds(dir.resolve("model.safetensors")));
+        }
+    }
+
+    private static List<String> neutral(int n) {
+        return java.util.Collections.nCopies(n, ArlTasks.NEUTRAL_PROMPT);
+    }
+
+    private static <T> List<T> concat(List<T> a, List<T> b) {
+        List<T> out = new ArrayList<>(a);
+        out.addAll(b);
+        return out;
+    }
+
+    private Scores score(String method, long seed, RetrievalEval.Ranks ranks, float[][] trainCls, float[][] testCls, float[][] trainQ,
+                         float[][] testQ, ArlTasks.Split train, ArlTasks.Split test, List<ArlTasks.Question> trainQs,
+                         List<ArlTasks.Question> testQs, List<String> classes, double seconds) {
+        Map<String, Double> v = new LinkedHashMap<>();
+        Map<String, Bootstrap.Metric> m = new LinkedHashMap<>();
+        List<Bootstrap.Metric> recalls = new ArrayList<>();
+        for (int k : new int[] {1, 5, 10}) {
+            recalls.add(Bootstrap.recallAt(ranks.imageToText(), k));
+            recalls.add(Bootstrap.recallAt(ranks.textToImage(), k));
+        }
+        Map<String, Double> r = ArlTasks.retrievalMetrics(ranks);
+        v.put("retrieval mean recall", r.get("mean_recall"));
+        m.put("retrieval mean recall", Bootstrap.average(recalls));
+        v.put("retrieval i2t R@1", r.get("image_to_text_R@1"));
+        m.put("retrieval i2t R@1", Bootstrap.recallAt(ranks.imageToText(), 1));
+        v.put("retrieval t2i R@1", r.get("text_to_image_R@1"));
+        m.put("retrieval t2i R@1", Bootstrap.recallAt(ranks.textToImage(), 1));
+        int[] yTrain = ArlTasks.labels(train.rows(), classes);
+        int[] yTest = ArlTasks.labels(test.rows(), classes);
+        int[] pred = Probe.fit(trainCls, yTrain, classes.size(), Probe.Options.linear()).predict(testCls);
+        v.put("classification ACC", ArlTasks.accuracy(pred, yTest, classes.size()).get("accuracy"));
+        m.put("classification ACC", Bootstrap.accuracy(correct(pred, yTest)));
+        List<String> answers = ArlTasks.answers(classes);
+        int[] aTrain = ArlTasks.answerIndex(trainQs, answers);
+        int[] aTest = ArlTasks.answerIndex(testQs, answers);
+        int width = trainQ[0].length;
+        int[] qPred = Probe.fit(trainQ, aTrain, answers.size(), Probe.Options.vqaHead(width)).predict(testQ);
+        Map<String, Double> vqa = ArlTasks.vqaScores(testQs, qPred, answers);
+        boolean[] ok = correct(qPred, aTest);
+        v.put("VQA overall", vqa.get("vqa_overall"));
+        m.put("VQA overall", Bootstrap.accuracy(ok));
+        v.put("VQA closed", vqa.get("vqa_closed"));
+        v.put("VQA open (diagnosis)", vqa.get("vqa_open"));
+        System.err.printf(Locale.ROOT, "%s seed %d: %s%n", method, seed, v);
+        return new Scores(method, seed, v, m, seconds);
+    }
+
+    private static boolean[] correct(int[] pred, int[] truth) {
+        boolean[] out = new boolean[pred.length];
+        for (int i = 0; i < pred.length; i++) out[i] = pred[i] == truth[i];
+        return out;
+    }
+
+    /** CLIP and ARL rows: mean and sd over seeds; ARL's paired difference from CLIP with its interval; train seconds. */
+    public Table table(List<Scores> scores) {
+        List<Scores> clip = scores.stream().filter(s -> s.method().equals("CLIP")).toList();
+        List<Scores> arl = scores.stream().filter(s -> s.method().equals("ARL")).toList();
+        Table t = Table.create("ARL vs CLIP (same towers, same data), " + clip.size() + " seeds");
+        t.addColumns(StringColumn.create("Method", List.of("CLIP", "ARL")));
+        for (String k : clip.get(0).values().keySet()) {
+            DoubleColumn mean = DoubleColumn.create(k);
+            DoubleColumn sd = DoubleColumn.create(k + TableWriter.SD);
+            for (List<Scores> rows : List.of(clip, arl)) {
+                Bootstrap.MeanSd ms = Bootstrap.meanSd(rows.stream().mapToDouble(s -> s.values().get(k)).toArray());
+                mean.append(ms.mean());
+                sd.append(ms.sd());
+            }
+            t.addColumns(mean, sd);
+            if (clip.get(0).metrics().containsKey(k)) {
+                Bootstrap.Interval iv = Bootstrap.paired(arl.stream().map(s -> s.metrics().get(k)).toList(),
+                        clip.stream().map(s -> s.metrics().get(k)).toList(), table.setup().bootstrapReps, 17);
+                t.addColumns(DoubleColumn.create(k + TableWriter.DIFF, new double[] {Double.NaN, iv.diff()}),
+                        DoubleColumn.create(k + TableWriter.DIFF_LO, new double[] {Double.NaN, iv.lo()}),
+                        DoubleColumn.create(k + TableWriter.DIFF_HI, new double[] {Double.NaN, iv.hi()}));
+            }
+        }
+        DoubleColumn secs = DoubleColumn.create("train s (mean)");
+        for (List<Scores> rows : List.of(clip, arl)) secs.append(rows.stream().mapToDouble(Scores::trainSeconds).average().orElse(Double.NaN));
+        t.addColumns(secs);
+        return t;
+    }
+
+    /** Writes the table as CSV, markdown and a bar chart under {@code out/arl-study.*}; returns the markdown's path. */
+    public Path emit(Table t) {
+        Path dir = table.setup().out;
+        TableWriter.write(t, dir, "arl-study", "Method");
+        try {
+            Files.writeString(dir.resolve("arl-study.md"), TableWriter.markdown(TableWriter.display(t)));
+        } catch (IOException e) {
+            throw new KitException("cannot write " + dir.resolve("arl-study.md"), e);
+        }
+        return dir.resolve("arl-study.md");
+    }
+}
