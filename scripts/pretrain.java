@@ -22,6 +22,7 @@ import picocli.CommandLine.Mixin;
 @Command(name = "pretrain", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Pretrains a CLIP-style model with any registered method (--list-methods): the baselines clip,",
                 "clip-augmented, siglip, siglip-augmented and MAKE's Table 3 rows mkcl-knowledge, mkcl, mkcl+slra, make;",
+                "arl (a fusion model: with --model arl-tiny or arl-base; no zero-shot check, see the arl script);",
                 "--mode compat | intended (MAKE's indexing). Without --table it trains on the embedded SynthDerm.",
                 "Writes metrics.csv, loss.png, checkpoints/ (resume with --resume), model.safetensors, zero-shot.json.",
                 "Options not given keep the --preset's value."})

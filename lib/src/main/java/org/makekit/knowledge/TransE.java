@@ -34,6 +34,18 @@ public record TransE(double[][] entity, double[][] relation, List<Double> epochL
         return distance(entity[h], relation[r], entity[t]);
     }
 
+    /** The {@code k} entities nearest to {@code e} (L1 distance of the normalised embeddings, as TransE scores), nearest first. */
+    public int[] nearest(int e, int k) {
+        double[] d = new double[entity.length];
+        double ne = norm(entity[e]);
+        for (int j = 0; j < entity.length; j++) {
+            double nj = norm(entity[j]);
+            for (int i = 0; i < entity[e].length; i++) d[j] += Math.abs(entity[e][i] / ne - entity[j][i] / nj);
+        }
+        return java.util.stream.IntStream.range(0, entity.length).filter(j -> j != e).boxed()
+                .sorted(java.util.Comparator.comparingDouble(j -> d[j])).limit(k).mapToInt(Integer::intValue).toArray();
+    }
+
     static double distance(double[] h, double[] r, double[] t) {
         double nh = norm(h);
         double nr = norm(r);

@@ -31,6 +31,14 @@ public final class Plots {
         return c;
     }
 
+    /** Several curves against the step (one line each), e.g. the parts of a loss. */
+    public static XYChart curves(String title, double[] steps, java.util.Map<String, double[]> series, String yTitle) {
+        XYChart c = new XYChartBuilder().width(900).height(450).title(title).xAxisTitle("step").yAxisTitle(yTitle).build();
+        c.getStyler().setLegendPosition(org.knowm.xchart.style.Styler.LegendPosition.InsideNE);
+        series.forEach((name, y) -> c.addSeries(name, steps, y).setMarker(SeriesMarkers.NONE));
+        return c;
+    }
+
     public static void savePng(XYChart chart, Path png) {
         try {
             Files.createDirectories(png.toAbsolutePath().getParent());

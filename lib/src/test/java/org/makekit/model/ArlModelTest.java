@@ -152,9 +152,24 @@ class ArlModelTest {
             assertEquals(0.0, empty.pooled().sub(off.pooled()).abs().max().getDouble(), 0.0);
             ArlModel.Fused with = f.model().fuse(text, mask, image, f.model().knowledge(g, in.entityIds(), in.positions()), -1);
             assertTrue(with.text().sub(off.text()).abs().max().getDouble() > 1e-6, "entities do change the text stream");
-            // the change sits on the entity tokens first: a text's tokens outside any entity see it only after layer 1
-            ArlModel.Fused one = fixture(dir, m, DataType.FLOAT64, 1, 4).model().fuse(text, mask, image, null, -1);
-            assertTrue(one.text() != null);
+            // one fusion layer: the knowledge lands on the entity tokens only (P^T K is zero elsewhere, the FFN is per
+            // token), and the image stream of that layer reads the text entering it
+            ArlModel single = fixture(dir, m, DataType.FLOAT64, 1, 4).model();
+            NDArray g1 = single.gat(null);
+            NDArray t1 = single.encodeText(in.ids(), null);
+            NDArray i1 = single.encodeImage(img, null);
+            ArlModel.Fused k1 = single.fuse(t1, single.keyMask(in.ids()), i1, single.knowledge(g1, in.entityIds(), in.positions()), -1);
+            ArlModel.Fused n1 = single.fuse(t1, single.keyMask(in.ids()), i1, null, -1);
+            assertEquals(0.0, k1.image().sub(n1.image()).abs().max().getDouble(), 0.0, "layer 0's image side does not see it");
+            for (int r = 0; r < 4; r++) {
+                boolean[] covered = new boolean[24];
+                for (double[] row : in.positions()[r]) for (int j = 0; j < 24; j++) covered[j] |= row[j] > 0;
+                for (int j = 0; j < 24; j++) {
+                    double diff = k1.text().get(r + ", " + j + ", :").sub(n1.text().get(r + ", " + j + ", :")).abs().max().getDouble();
+                    if (covered[j]) assertTrue(diff > 1e-9, "entity token " + j + " of row " + r + " changes");
+                    else assertEquals(0.0, diff, 0.0, "token " + j + " of row " + r + " outside every entity is untouched");
+                }
+            }
         }
     }
 

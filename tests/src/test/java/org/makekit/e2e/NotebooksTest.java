@@ -27,7 +27,8 @@ class NotebooksTest {
             "05-table3-ablation", "Table 3 (miniature)",
             "06-new-domain", "new domain",
             "07-omake-magen", "O-MAKE minus MAKE",
-            "08-medcutmix", "MedCutMix on and off");
+            "08-medcutmix", "MedCutMix on and off",
+            "09-arl", "ARL vs CLIP");
 
     static String nbconvert() {
         for (String dir : System.getenv().getOrDefault("PATH", "").split(java.io.File.pathSeparator)) {
@@ -49,7 +50,7 @@ class NotebooksTest {
         try (Stream<Path> s = Files.list(Run.root().resolve("notebooks"))) {
             notebooks = s.filter(p -> p.toString().endsWith(".ipynb")).sorted().toList();
         }
-        assertEquals(8, notebooks.size(), "notebooks/: " + notebooks);
+        assertEquals(9, notebooks.size(), "notebooks/: " + notebooks);
         List<String> failures = new ArrayList<>();
         for (Path nb : notebooks) {
             String name = nb.getFileName().toString().replace(".ipynb", "");
@@ -70,6 +71,7 @@ class NotebooksTest {
             env.put("MAKEKIT_NB_SEEDS", "1"); // spread over seeds is covered by the table scripts' test and PaperTableSeedsTest
             env.put("MAKEKIT_CACHE", tmp.resolve("cache").toString());
             env.put("MAKEKIT_NB_MAGEN", "8");
+            env.put("MAKEKIT_NB_ARL_PAIRS", "12");
             long t0 = System.nanoTime();
             Process p = pb.start();
             if (!p.waitFor(1200, TimeUnit.SECONDS)) {

@@ -32,7 +32,7 @@ class PretrainScriptTest {
     void helpListsTheMethodsAndFlags() throws Exception {
         Run r = Run.script("pretrain", 300, "--help");
         assertEquals(0, r.exit, r.out);
-        for (String s : new String[] {"--method", "--mode", "--resume", "--micro-batch", "--device", "--precision", "mkcl+slra", "--medcutmix"}) {
+        for (String s : new String[] {"--method", "--mode", "--resume", "--micro-batch", "--device", "--precision", "mkcl+slra", "--medcutmix", "arl"}) {
             assertTrue(r.out.contains(s), s);
         }
     }
@@ -66,6 +66,22 @@ class PretrainScriptTest {
         assertTrue(r.out.contains("medcutmix p=1"), r.out);
         assertEquals(2, Files.readAllLines(out.resolve("metrics.csv")).size());
         assertTrue(!Files.exists(out.resolve("zero-shot.json")), "--eval-split '' skips the zero-shot check");
+    }
+
+    @Test
+    void arlThroughThePretrainScript(@TempDir Path tmp) throws Exception {
+        Path out = tmp.resolve("arl");
+        Run r = Run.script("pretrain", 600, "--method", "arl", "--model", "arl-tiny", "--init", "none", "--steps", "2", "--batch-size", "4",
+                "--workers", "1", "--synth-train", "8", "--synth-val", "0", "--synth-test", "4", "--out", out.toString());
+        assertEquals(0, r.exit, r.out);
+        assertTrue(r.out.contains("pretraining arl") && r.out.contains("done: 2 steps"), r.out);
+        assertTrue(Files.readAllLines(out.resolve("metrics.csv")).get(0).contains("itm,mlm,mim,align"), "the four pretext losses are logged");
+        assertTrue(Files.exists(out.resolve("model.safetensors")) && Files.isDirectory(out.resolve("transe")));
+        assertTrue(!Files.exists(out.resolve("zero-shot.json")), "a fusion model has no zero-shot check");
+        Run wrong = Run.script("pretrain", 600, "--method", "arl", "--model", "tiny", "--init", "none", "--steps", "1", "--batch-size", "4",
+                "--synth-train", "8", "--synth-val", "0", "--synth-test", "4", "--out", tmp.resolve("wrong").toString());
+        assertEquals(2, wrong.exit, wrong.out);
+        assertTrue(wrong.out.contains("arl-tiny") && !wrong.out.contains("\tat "), wrong.out);
     }
 
     @Test
