@@ -228,6 +228,26 @@ class ArlModelTest {
     }
 
     @Test
+    void arlBaseHasThePapersWidthsOnViTB16Towers() {
+        ArlConfig c = ArlConfig.load("arl-base");
+        ModelConfig tc = c.towerConfig();
+        assertEquals("ViT-B-16", tc.name());
+        assertTrue(c.textLength() <= tc.text().contextLength());
+        var shapes = ArlModel.ownShapes(c, tc, 371);
+        // related-methods.md 2.3: 768-wide fusion, 6 + 6 layers, a 256-wide knowledge stream with an FFN of 1024
+        assertArrayEquals(new long[] {3 * 768, 768}, shapes.get("arl.fusion.text.5.cross.in_proj_weight"));
+        assertArrayEquals(new long[] {256, 768}, shapes.get("arl.fusion.text.0.image2k.weight"));
+        assertArrayEquals(new long[] {1024, 256}, shapes.get("arl.fusion.text.0.k_ffn.c_fc.weight"));
+        assertArrayEquals(new long[] {512, 256}, shapes.get("arl.gat.0.weight"), "GAT 256 -> 64 x 8");
+        assertArrayEquals(new long[] {2, 2 * 768}, shapes.get("arl.itm.weight"));
+        assertArrayEquals(new long[] {3 * 16 * 16, 384}, shapes.get("arl.mim.pred.weight"), "decoder 384 -> 16 x 16 x 3 pixels");
+        assertTrue(!shapes.containsKey("arl.fusion.text.6.attn.in_proj_weight"));
+        long n = shapes.values().stream().mapToLong(v -> java.util.Arrays.stream(v).reduce(1, (a, b) -> a * b)).sum();
+        System.out.printf("arl-base adds %.1fM parameters to the ViT-B/16 towers%n", n / 1e6);
+        assertTrue(n > 100_000_000 && n < 200_000_000, "ARL's fusion, heads and MLM decoder: " + n);
+    }
+
+    @Test
     void alignBceIsTheMeanOverImagesAndEntities(@TempDir Path dir) {
         try (NDManager m = NDManager.newBaseManager()) {
             NDArray logits = Tensors.of(m, new double[] {2, -1, 0, 3}, new Shape(2, 2), DataType.FLOAT64);
