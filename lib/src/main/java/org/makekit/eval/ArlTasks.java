@@ -4,10 +4,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -19,9 +15,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.TreeSet;
-import org.apache.commons.csv.CSVFormat;
-import org.apache.commons.csv.CSVParser;
-import org.apache.commons.csv.CSVRecord;
 import org.makekit.data.BatchLoader;
 import org.makekit.data.TrainingRow;
 import org.makekit.knowledge.EntityLinker;
@@ -237,36 +230,13 @@ public final class ArlTasks {
     /** A closed question about one image: its text, its answer, and whether it is yes/no ("closed") or the diagnosis. */
     public record Question(int image, String text, String answer, boolean closed) {}
 
-    /** Per image of a split: its concept flags from a concepts CSV (image, one 0/1 column per concept). */
-    public static Map<String, Map<String, Boolean>> concepts(Path csv) {
-        Map<String, Map<String, Boolean>> out = new HashMap<>();
-        try (BufferedReader r = Files.newBufferedReader(csv, StandardCharsets.UTF_8);
-             CSVParser p = CSVFormat.DEFAULT.builder().setHeader().setSkipHeaderRecord(true).build().parse(r)) {
-            List<String> names = p.getHeaderNames().subList(1, p.getHeaderNames().size());
-            for (CSVRecord rec : p) {
-                Map<String, Boolean> flags = new LinkedHashMap<>();
-                for (String c : names) {
-                    String v = rec.get(c).strip();
-                    if (!v.equals("0") && !v.equals("1")) {
-                        throw new KitException(csv + " row " + rec.getRecordNumber() + ", column '" + c + "': expected 0 or 1, got '" + v + "'");
-                    }
-                    flags.put(c, v.equals("1"));
-                }
-                out.put(rec.get(0), flags);
-            }
-        } catch (IOException e) {
-            throw new KitException("cannot read " + csv, e);
-        }
-        return out;
-    }
-
     /** How a concept column reads in a question: "brown(hyperpigmentation)" -> "brown hyperpigmentation". */
     public static String conceptWords(String column) {
         return column.replace("(", " ").replace(")", "").replaceAll("\\s+", " ").strip();
     }
 
     /**
-     * Questions from ground truth: per image "What is the diagnosis?" and up to {@code perAnswer} concepts it shows
+     * Questions from ground truth (concept flags by image, as {@code Experiment.readConceptLabels} reads them): per image "What is the diagnosis?" and up to {@code perAnswer} concepts it shows
      * ("Is there crust?" - yes) and as many it does not (no), drawn from the seed: closed answers are balanced.
      */
     public static List<Question> questions(List<TrainingRow> rows, Map<String, Map<String, Boolean>> concepts, int perAnswer, long seed) {

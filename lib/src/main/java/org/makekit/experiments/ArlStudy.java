@@ -93,7 +93,7 @@ public final class ArlStudy {
         System.err.println("loading SynthDerm train and test images");
         ArlTasks.Split train = ArlTasks.load(data.resolve("metadata.csv"), "train", tc.vision().imageSize());
         ArlTasks.Split test = ArlTasks.load(data.resolve("metadata.csv"), table.setup().evalSplit, tc.vision().imageSize());
-        Map<String, Map<String, Boolean>> concepts = ArlTasks.concepts(data.resolve("concepts.csv"));
+        Map<String, Map<String, Boolean>> concepts = Experiment.readConceptLabels(data.resolve("concepts.csv"), "image");
         List<String> classes = ArlTasks.classes(train.rows());
         List<Scores> out = new ArrayList<>();
         for (long seed : table.setup().seedList()) {

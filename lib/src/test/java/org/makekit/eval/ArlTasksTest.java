@@ -2,7 +2,6 @@ package org.makekit.eval;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
@@ -13,7 +12,6 @@ import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.makekit.data.TrainingRow;
-import org.makekit.util.KitException;
 
 /** The downstream pieces of the ARL study: ranks from a score matrix, questions from ground truth, the probe. */
 class ArlTasksTest {
@@ -38,7 +36,7 @@ class ArlTasksTest {
     @Test
     void questionsComeFromTheGroundTruthWithBalancedClosedAnswers(@TempDir Path dir) throws Exception {
         Files.writeString(dir.resolve("c.csv"), "image,crust,scale,brown(hyperpigmentation),ulcer\na.png,1,0,1,0\nb.png,0,0,0,1\n");
-        var concepts = ArlTasks.concepts(dir.resolve("c.csv"));
+        var concepts = org.makekit.experiments.Experiment.readConceptLabels(dir.resolve("c.csv"), "image");
         List<ArlTasks.Question> qs = ArlTasks.questions(List.of(row("a.png", "melanoma"), row("b.png", "nevus")), concepts, 2, 0);
         // a: the diagnosis, 2 yes (crust, brown) and 2 no; b: the diagnosis, 1 yes (ulcer) and 1 no
         assertEquals(5 + 3, qs.size());
@@ -63,9 +61,6 @@ class ArlTasksTest {
         Map<String, Double> no = ArlTasks.vqaScores(qs, allNo, answers);
         assertEquals(0.5, no.get("vqa_closed"), 1e-12, "closed answers are balanced: always 'no' scores one half");
         assertEquals(0.0, no.get("vqa_open"), 1e-12);
-        Files.writeString(dir.resolve("bad.csv"), "image,crust\na.png,2\n");
-        KitException e = assertThrows(KitException.class, () -> ArlTasks.concepts(dir.resolve("bad.csv")));
-        assertTrue(e.getMessage().contains("row 1") && e.getMessage().contains("crust"), e.getMessage());
     }
 
     @Test
