@@ -187,7 +187,7 @@ public final class ArlTasks {
         return out;
     }
 
-    /** Class labels of rows as indices into {@code classes} (sorted label names of the training rows). */
+    /** Class labels of rows as indices into {@code classes} (e.g. {@link #classes}). */
     public static int[] labels(List<TrainingRow> rows, List<String> classes) {
         int[] y = new int[rows.size()];
         for (int i = 0; i < y.length; i++) {
@@ -197,6 +197,7 @@ public final class ArlTasks {
         return y;
     }
 
+    /** The sorted distinct labels of rows. */
     public static List<String> classes(List<TrainingRow> rows) {
         return new ArrayList<>(new TreeSet<>(rows.stream().map(TrainingRow::label).toList()));
     }

@@ -94,7 +94,7 @@ public final class ArlStudy {
         ArlTasks.Split train = ArlTasks.load(data.resolve("metadata.csv"), "train", tc.vision().imageSize());
         ArlTasks.Split test = ArlTasks.load(data.resolve("metadata.csv"), table.setup().evalSplit, tc.vision().imageSize());
         Map<String, Map<String, Boolean>> concepts = Experiment.readConceptLabels(data.resolve("concepts.csv"), "image");
-        List<String> classes = ArlTasks.classes(train.rows());
+        List<String> classes = ArlTasks.classes(concat(train.rows(), test.rows())); // a class missing from a small train split still counts
         List<Scores> out = new ArrayList<>();
         for (long seed : table.setup().seedList()) {
             Path clipWeights = table.trained(Method.CLIP, seed).weights();
