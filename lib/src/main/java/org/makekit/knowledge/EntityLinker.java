@@ -69,7 +69,7 @@ public final class EntityLinker {
             for (int j = i; j < end; j++) {
                 at = at.next.get(ids[j]);
                 if (at == null) break;
-                if (at.entity >= 0) {
+                if (at.entity >= 0 && wholeWords(ids, i, j + 1, end)) {
                     best = at.entity;
                     bestEnd = j + 1;
                 }
@@ -82,6 +82,36 @@ public final class EntityLinker {
             }
         }
         return out;
+    }
+
+    /**
+     * Whether tokens [from, to) cover whole words: the text does not run on from the token before into the first
+     * one, nor from the last into the token after (GPT-2's BPE is not word-local: " scar" + "ring" is "scarring").
+     */
+    private boolean wholeWords(long[] ids, int from, int to, int end) {
+        String span = text(ids, from, to);
+        if (span.isEmpty()) return false;
+        if (to < end) {
+            String more = text(ids, from, to + 1);
+            if (more.length() > span.length() && Character.isLetterOrDigit(more.charAt(span.length()))
+                    && Character.isLetterOrDigit(span.charAt(span.length() - 1))) {
+                return false;
+            }
+        }
+        boolean first = from == 0 || ids[from - 1] == tokenizer.sotId();
+        if (!first) {
+            String before = text(ids, from - 1, from);
+            String both = text(ids, from - 1, to);
+            int at = both.length() - span.length();
+            if (at > 0 && before.length() > 0 && Character.isLetterOrDigit(both.charAt(at - 1)) && Character.isLetterOrDigit(span.charAt(0))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private String text(long[] ids, int from, int to) {
+        return tokenizer.decode(java.util.Arrays.copyOfRange(ids, from, to));
     }
 
     /** Mentions of a text, on the ids the model reads. */

@@ -49,21 +49,23 @@ public final class KnowledgeGraph {
         }
     }
 
-    /** A node's cleaned names: its synonyms without "nos", with any parenthesised phrase also on its own. */
+    /**
+     * A node's cleaned names: its synonyms without "nos"; a parenthesised qualifier is dropped ("Psoriasis (plaque)"
+     * is named "psoriasis (plaque)" and "psoriasis"). The phrase inside is not a name of its own: in the Derm1M tree it
+     * is a synonym twice ("solar elastosis") but a finding or qualifier six times ("plaque", "telangiectasia",
+     * "pigmentation", "acute and chronic"), and a finding word must not link to a disease.
+     */
     static List<String> names(Ontology.Node n) {
         List<String> out = new ArrayList<>();
         for (String s : n.synonyms()) {
             String t = s.strip().toLowerCase(Locale.ROOT);
             if (t.isEmpty() || t.equals("nos")) continue;
+            if (!out.contains(t)) out.add(t);
             int open = t.indexOf('(');
             int close = t.indexOf(')', open + 1);
             if (open >= 0 && close > open) {
-                String inner = t.substring(open + 1, close).strip();
                 String outer = (t.substring(0, open) + " " + t.substring(close + 1)).strip().replaceAll("\\s+", " ");
                 if (!outer.isEmpty() && !out.contains(outer)) out.add(outer);
-                if (!inner.isEmpty() && !out.contains(inner)) out.add(inner);
-            } else if (!out.contains(t)) {
-                out.add(t);
             }
         }
         return out;

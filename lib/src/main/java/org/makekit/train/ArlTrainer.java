@@ -83,11 +83,17 @@ public final class ArlTrainer {
     /** The knowledge graph, TransE table and model a run (or an evaluation of its weights) uses. */
     public record Built(ArlConfig config, KnowledgeGraph graph, Ontology ontology, TransE transE, ArlModel model) {}
 
-    /** The graph of {@code ontology} and its TransE table (k = the config's knowledge width), cached in {@code dir}. */
-    public static TransE transE(ArlConfig c, KnowledgeGraph graph, Path dir, long seed) {
+    /**
+     * The TransE table of a graph (k = the config's knowledge width, ARL's OpenKE settings, seed 0): trained once per
+     * graph and settings and cached under the kit's cache ({@code <cache>/transe}, see {@code Weights.cacheRoot}); with
+     * {@code runDir} a copy is written into {@code runDir/transe} as the run's record.
+     */
+    public static TransE transE(ArlConfig c, KnowledgeGraph graph, Path runDir) {
         TransE.Settings d = TransE.Settings.defaults();
-        TransE.Settings s = new TransE.Settings(c.knowledgeWidth(), d.margin(), d.negatives(), d.epochs(), d.lr(), d.batches(), seed);
-        return TransE.cached(graph, s, dir);
+        TransE.Settings s = new TransE.Settings(c.knowledgeWidth(), d.margin(), d.negatives(), d.epochs(), d.lr(), d.batches(), d.seed());
+        TransE t = TransE.cached(graph, s, org.makekit.data.Weights.cacheRoot().resolve("transe"));
+        if (runDir != null) t.save(runDir.resolve("transe").resolve("transe.json"), graph);
+        return t;
     }
 
     /** Directed edges (head, tail) of every triple: the GAT's edge index (both relations, so both directions). */
@@ -98,11 +104,11 @@ public final class ArlTrainer {
     }
 
     /** A model for this config: towers fresh from {@code seed} or from CLIP weights {@code init}; ARL's parts fresh. */
-    public static Built build(String model, String init, String ontologyFile, Path transEDir, NDManager m, long seed) {
+    public static Built build(String model, String init, String ontologyFile, Path runDir, NDManager m, long seed) {
         ArlConfig c = ArlConfig.load(model);
         Ontology ont = ontologyFile == null ? Ontology.builtin() : Ontology.load(Path.of(ontologyFile));
         KnowledgeGraph g = new KnowledgeGraph(ont);
-        TransE te = transE(c, g, transEDir, seed);
+        TransE te = transE(c, g, runDir);
         ModelConfig tc = c.towerConfig();
         ClipModel towers = org.makekit.data.Weights.resolve(init) == null ? ClipModel.create(tc, m, seed, DataType.FLOAT32)
                 : org.makekit.data.Weights.open(tc, init, m, DataType.FLOAT32);
@@ -118,7 +124,7 @@ public final class ArlTrainer {
             throw new KitException("cannot read " + dir.resolve("config.json") + " (not a finished ARL run?)", e);
         }
         if (!Files.exists(dir.resolve("model.safetensors"))) throw new KitException(dir + " has no model.safetensors (run not finished?)");
-        Built b = build(c.model, null, c.ontology, dir.resolve("transe"), m, c.seed);
+        Built b = build(c.model, null, c.ontology, null, m, c.seed);
         b.model().load(dir.resolve("model.safetensors"));
         return b;
     }
@@ -148,7 +154,7 @@ public final class ArlTrainer {
         Path out = Path.of(cfg.out);
         Path ckpt = Trainer.checkpointToResume(out, resume);
         try (NDManager m = NDManager.newBaseManager(devices.get(0))) {
-            Built built = build(cfg.model, cfg.init, cfg.ontology, out.resolve("transe"), m, cfg.seed);
+            Built built = build(cfg.model, cfg.init, cfg.ontology, out, m, cfg.seed);
             ArlModel model = built.model();
             model.requireGradients();
             Map<String, NDArray> towers = new LinkedHashMap<>();

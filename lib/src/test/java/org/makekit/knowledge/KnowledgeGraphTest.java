@@ -32,8 +32,11 @@ class KnowledgeGraphTest {
         assertEquals(728, g.triples().size());
         assertEquals(364, g.triples().stream().filter(t -> t.relation() == 0).count());
         assertTrue(!g.names().containsKey("nos"));
-        // a parenthesised key gives its inner phrase as a name
-        assertTrue(g.names().containsKey("solar elastosis"), "the phrase inside parentheses is a name of its own");
+        // a parenthesised qualifier is dropped from a name; the phrase inside is no name (it is mostly a finding)
+        assertTrue(g.names().containsKey("actinic solar damage") && g.names().containsKey("psoriasis (plaque)"));
+        for (String finding : List.of("plaque", "telangiectasia", "pigmentation")) {
+            assertTrue(!g.names().containsKey(finding), "'" + finding + "' is a finding, not a disease name");
+        }
         for (var e : g.sharedNames().entrySet()) assertTrue(e.getValue().size() >= 2, e.toString());
         assertTrue(g.sharedNames().containsKey("melanocytic"), g.sharedNames().keySet().toString());
     }
@@ -143,6 +146,21 @@ class KnowledgeGraphTest {
                     m.stream().map(x -> tok.decode(Arrays.copyOfRange(ids, x.start(), x.end())).strip().toLowerCase()).toList(), tok.name());
             assertTrue(m.get(0).start() >= 1, "positions count SOT");
             assertEquals(List.of(), l.link("the pleura and lungs are clear"), tok.name());
+        }
+    }
+
+    @Test
+    void theLinkerMatchesWholeWordsOnly(@TempDir Path dir) throws Exception {
+        KnowledgeGraph g = new KnowledgeGraph(ontology(dir, """
+                {"skin": {"scar": {}, "wart, verruca": {}, "Psoriasis (plaque)": {}}}"""));
+        for (Tokenizer tok : List.of(ClipBpeTokenizer.builtin(77), new Gpt2Tokenizer(77))) {
+            EntityLinker l = new EntityLinker(g, tok);
+            // GPT-2 cuts "scarring" into " scar" + "ring" and "warts" into " wart" + "s": neither is a mention
+            assertEquals(List.of(), l.link("The patient worried about scarring and about warts."), tok.name());
+            assertEquals(List.of("scar", "wart, verruca"), l.link("A scar beside a wart.").stream().map(x -> g.entities().get(x.entity())).toList(),
+                    tok.name());
+            assertEquals(List.of("Psoriasis (plaque)"), l.link("Psoriasis of the elbow with a plaque.").stream()
+                    .map(x -> g.entities().get(x.entity())).toList(), tok.name() + ": 'plaque' names no disease");
         }
     }
 }
