@@ -107,6 +107,12 @@ public final class ArlStudy {
 
     private Scores scoreClip(Path weights, ModelConfig tc, ArlTasks.Split train, ArlTasks.Split test,
                              Map<String, Map<String, Boolean>> concepts, List<String> classes, long seed) {
+        return cached(weights.getParent(), "CLIP", seed, Experiment.trainSeconds(weights), train, test,
+                () -> clipOutcome(weights, tc, train, test, concepts, classes, seed));
+    }
+
+    private Outcome clipOutcome(Path weights, ModelConfig tc, ArlTasks.Split train, ArlTasks.Split test,
+                                Map<String, Map<String, Boolean>> concepts, List<String> classes, long seed) {
         System.err.println("scoring CLIP, seed " + seed);
         try (NDManager m = NDManager.newBaseManager()) {
             ClipModel clip = ClipModel.load(tc, weights, m, DataType.FLOAT32);
@@ -119,14 +125,19 @@ public final class ArlStudy {
             List<ArlTasks.Question> trainQ = ArlTasks.questions(train.rows(), concepts, options.perAnswer(), seed);
             List<ArlTasks.Question> testQ = ArlTasks.questions(test.rows(), concepts, options.perAnswer(), 1_000 + seed);
             Map<String, float[]> qEmb = ArlTasks.clipQuestions(clip, concat(trainQ, testQ));
-            return score("CLIP", seed, ranks, trainImages, testImages, ArlTasks.clipQuestionFeatures(trainImages, qEmb, trainQ),
-                    ArlTasks.clipQuestionFeatures(testImages, qEmb, testQ), train, test, trainQ, testQ, classes,
-                    Experiment.trainSeconds(weights));
+            return outcome("CLIP", seed, ranks, trainImages, testImages, ArlTasks.clipQuestionFeatures(trainImages, qEmb, trainQ),
+                    ArlTasks.clipQuestionFeatures(testImages, qEmb, testQ), train, test, trainQ, testQ, classes);
         }
     }
 
     private Scores scoreArl(Path dir, ArlTasks.Split train, ArlTasks.Split test, Map<String, Map<String, Boolean>> concepts,
                             List<String> classes, long seed) {
+        return cached(dir, "ARL", seed, Experiment.trainSeconds(dir.resolve("model.safetensors")), train, test,
+                () -> arlOutcome(dir, train, test, concepts, classes, seed));
+    }
+
+    private Outcome arlOutcome(Path dir, ArlTasks.Split train, ArlTasks.Split test, Map<String, Map<String, Boolean>> concepts,
+                               List<String> classes, long seed) {
         System.err.println("scoring ARL, seed " + seed);
         try (NDManager m = NDManager.newBaseManager()) {
             ArlTrainer.Built b = ArlTrainer.open(dir, m);
@@ -142,8 +153,7 @@ public final class ArlStudy {
             List<ArlTasks.Question> testQ = ArlTasks.questions(test.rows(), concepts, options.perAnswer(), 1_000 + seed);
             float[][] trainQF = ArlTasks.arlQuestionFeatures(model, in, train, trainQ, options.batch(), "ARL VQA features (train)");
             float[][] testQF = ArlTasks.arlQuestionFeatures(model, in, test, testQ, options.batch(), "ARL VQA features (test)");
-            return score("ARL", seed, ranks, trainF, testF, trainQF, testQF, train, test, trainQ, testQ, classes,
-                    Experiment.trainSeconds(dir.resolve("model.safetensors")));
+            return outcome("ARL", seed, ranks, trainF, testF, trainQF, testQF, train, test, trainQ, testQ, classes);
         }
     }
 
@@ -157,41 +167,113 @@ public final class ArlStudy {
         return out;
     }
 
-    private Scores score(String method, long seed, RetrievalEval.Ranks ranks, float[][] trainCls, float[][] testCls, float[][] trainQ,
-                         float[][] testQ, ArlTasks.Split train, ArlTasks.Split test, List<ArlTasks.Question> trainQs,
-                         List<ArlTasks.Question> testQs, List<String> classes, double seconds) {
+    /** What scoring a model gives: the values and the per-item outcomes (retrieval ranks, correct answers). */
+    record Outcome(Map<String, Double> values, int[] imageToText, int[] textToImage, boolean[] classification, boolean[] vqa) {}
+
+    /**
+     * A run's scores, read from {@code dir/arl-study-scores.json} when it was written for the same options and splits
+     * (a retrained run's folder is cleared, so stale scores go with it), else computed and written there.
+     */
+    private Scores cached(Path dir, String method, long seed, double seconds, ArlTasks.Split train, ArlTasks.Split test,
+                          java.util.function.Supplier<Outcome> compute) {
+        Path file = dir.resolve("arl-study-scores.json");
+        String key = options + " train " + train.size() + " test " + test.size() + " " + test.rows().get(0).filename();
+        Outcome o = null;
+        if (Files.exists(file)) {
+            try {
+                com.google.gson.JsonObject j = org.makekit.util.Json.parse(Files.readString(file)).getAsJsonObject();
+                if (j.get("key").getAsString().equals(key)) o = read(j);
+            } catch (IOException | RuntimeException e) {
+                System.err.println("ignoring unreadable " + file + ": " + e.getMessage());
+            }
+        }
+        if (o == null) {
+            o = compute.get();
+            org.makekit.util.AtomicFiles.writeString(file, write(o, key));
+        } else {
+            System.err.println("scores of " + method + " seed " + seed + " from " + file);
+        }
+        return scores(method, seed, o, seconds);
+    }
+
+    // Written by hand, not by Gson's reflection: the notebooks' kernel ships an older Gson without record support.
+    static String write(Outcome o, String key) {
+        com.google.gson.JsonObject j = new com.google.gson.JsonObject();
+        j.addProperty("key", key);
+        com.google.gson.JsonObject v = new com.google.gson.JsonObject();
+        o.values().forEach((k, x) -> v.addProperty(k, Double.isNaN(x) ? "NaN" : String.valueOf(x)));
+        j.add("values", v);
+        j.addProperty("image_to_text", join(o.imageToText().length, i -> String.valueOf(o.imageToText()[i])));
+        j.addProperty("text_to_image", join(o.textToImage().length, i -> String.valueOf(o.textToImage()[i])));
+        j.addProperty("classification", join(o.classification().length, i -> o.classification()[i] ? "1" : "0"));
+        j.addProperty("vqa", join(o.vqa().length, i -> o.vqa()[i] ? "1" : "0"));
+        return j.toString();
+    }
+
+    private static String join(int n, java.util.function.IntFunction<String> f) {
+        StringBuilder b = new StringBuilder();
+        for (int i = 0; i < n; i++) b.append(i == 0 ? "" : ",").append(f.apply(i));
+        return b.toString();
+    }
+
+    static Outcome read(com.google.gson.JsonObject j) {
         Map<String, Double> v = new LinkedHashMap<>();
+        for (Map.Entry<String, com.google.gson.JsonElement> e : j.getAsJsonObject("values").entrySet()) {
+            v.put(e.getKey(), Double.parseDouble(e.getValue().getAsString()));
+        }
+        return new Outcome(v, ints(j.get("image_to_text").getAsString()), ints(j.get("text_to_image").getAsString()),
+                bools(j.get("classification").getAsString()), bools(j.get("vqa").getAsString()));
+    }
+
+    private static int[] ints(String s) {
+        return s.isEmpty() ? new int[0] : java.util.Arrays.stream(s.split(",")).mapToInt(Integer::parseInt).toArray();
+    }
+
+    private static boolean[] bools(String s) {
+        int[] x = ints(s);
+        boolean[] out = new boolean[x.length];
+        for (int i = 0; i < x.length; i++) out[i] = x[i] == 1;
+        return out;
+    }
+
+    private static Scores scores(String method, long seed, Outcome o, double seconds) {
         Map<String, Bootstrap.Metric> m = new LinkedHashMap<>();
         List<Bootstrap.Metric> recalls = new ArrayList<>();
         for (int k : new int[] {1, 5, 10}) {
-            recalls.add(Bootstrap.recallAt(ranks.imageToText(), k));
-            recalls.add(Bootstrap.recallAt(ranks.textToImage(), k));
+            recalls.add(Bootstrap.recallAt(o.imageToText(), k));
+            recalls.add(Bootstrap.recallAt(o.textToImage(), k));
         }
+        m.put("retrieval mean recall", Bootstrap.average(recalls));
+        m.put("retrieval i2t R@1", Bootstrap.recallAt(o.imageToText(), 1));
+        m.put("retrieval t2i R@1", Bootstrap.recallAt(o.textToImage(), 1));
+        m.put("classification ACC", Bootstrap.accuracy(o.classification()));
+        m.put("VQA overall", Bootstrap.accuracy(o.vqa()));
+        return new Scores(method, seed, o.values(), m, seconds);
+    }
+
+    private Outcome outcome(String method, long seed, RetrievalEval.Ranks ranks, float[][] trainCls, float[][] testCls, float[][] trainQ,
+                            float[][] testQ, ArlTasks.Split train, ArlTasks.Split test, List<ArlTasks.Question> trainQs,
+                            List<ArlTasks.Question> testQs, List<String> classes) {
+        Map<String, Double> v = new LinkedHashMap<>();
         Map<String, Double> r = ArlTasks.retrievalMetrics(ranks);
         v.put("retrieval mean recall", r.get("mean_recall"));
-        m.put("retrieval mean recall", Bootstrap.average(recalls));
         v.put("retrieval i2t R@1", r.get("image_to_text_R@1"));
-        m.put("retrieval i2t R@1", Bootstrap.recallAt(ranks.imageToText(), 1));
         v.put("retrieval t2i R@1", r.get("text_to_image_R@1"));
-        m.put("retrieval t2i R@1", Bootstrap.recallAt(ranks.textToImage(), 1));
         int[] yTrain = ArlTasks.labels(train.rows(), classes);
         int[] yTest = ArlTasks.labels(test.rows(), classes);
         int[] pred = Probe.fit(trainCls, yTrain, classes.size(), Probe.Options.linear()).predict(testCls);
         v.put("classification ACC", ArlTasks.accuracy(pred, yTest, classes.size()).get("accuracy"));
-        m.put("classification ACC", Bootstrap.accuracy(correct(pred, yTest)));
         List<String> answers = ArlTasks.answers(classes);
         int[] aTrain = ArlTasks.answerIndex(trainQs, answers);
         int[] aTest = ArlTasks.answerIndex(testQs, answers);
         int width = trainQ[0].length;
         int[] qPred = Probe.fit(trainQ, aTrain, answers.size(), Probe.Options.vqaHead(width)).predict(testQ);
         Map<String, Double> vqa = ArlTasks.vqaScores(testQs, qPred, answers);
-        boolean[] ok = correct(qPred, aTest);
         v.put("VQA overall", vqa.get("vqa_overall"));
-        m.put("VQA overall", Bootstrap.accuracy(ok));
         v.put("VQA closed", vqa.get("vqa_closed"));
         v.put("VQA open (diagnosis)", vqa.get("vqa_open"));
         System.err.printf(Locale.ROOT, "%s seed %d: %s%n", method, seed, v);
-        return new Scores(method, seed, v, m, seconds);
+        return new Outcome(v, ranks.imageToText(), ranks.textToImage(), correct(pred, yTest), correct(qPred, aTest));
     }
 
     private static boolean[] correct(int[] pred, int[] truth) {
