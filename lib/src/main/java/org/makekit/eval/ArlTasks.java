@@ -250,7 +250,11 @@ public final class ArlTasks {
             if (flags == null) throw new KitException("no concept flags for image " + r.filename());
             List<String> yes = new ArrayList<>();
             List<String> no = new ArrayList<>();
-            flags.forEach((c, v) -> (v ? yes : no).add(c));
+            for (Map.Entry<String, Boolean> f : flags.entrySet()) {
+                List<String> pool = f.getValue() ? yes : no;
+                String concept = f.getKey();
+                pool.add(concept);
+            }
             int k = Math.min(perAnswer, Math.min(yes.size(), no.size()));
             for (List<String> pool : List.of(yes, no)) {
                 for (int q = 0; q < k; q++) {
