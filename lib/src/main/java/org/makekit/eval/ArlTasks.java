@@ -81,11 +81,11 @@ public final class ArlTasks {
     /** The fused pooled feature (2d) of each image with its text (texts.get(i)); knowledge from the linked entities. */
     public static float[][] fused(ArlModel model, ArlInputs in, Split s, List<String> texts, int batch, String label) {
         float[][] out = new float[s.size()][];
-        try (Progress p = label == null ? null : new Progress(label, s.size(), "pair")) {
+        try (NDScope outer = new NDScope(); Progress p = label == null ? null : new Progress(label, s.size(), "pair")) {
+            NDArray entities = model.gat(null); // no dropout in evaluation: the same for every batch
             for (int from = 0; from < s.size(); from += batch) {
                 int n = Math.min(batch, s.size() - from);
                 try (NDScope scope = new NDScope()) {
-                    NDArray entities = model.gat(null);
                     NDArray image = model.encodeImage(ArlStep.images(model, s.pixels(from, n), n), null);
                     NDArray pooled = fuse(model, in, entities, image, texts.subList(from, from + n)).pooled();
                     copyRows(pooled, out, from);

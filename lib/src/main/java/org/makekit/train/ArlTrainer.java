@@ -145,7 +145,7 @@ public final class ArlTrainer {
         if (!cfg.precision.equals("fp32")) throw new KitException("method arl trains in fp32 only (fp16 is not built for it)");
         List<Device> devices = Devices.parse(cfg.device);
         if (devices.size() != 1) throw new KitException("method arl runs on one device, got --device " + cfg.device);
-        if (cfg.medcutmix != null && !cfg.medcutmix.isBlank() && !cfg.medcutmix.equalsIgnoreCase("off")) {
+        if (Trainer.medCutMixOn(cfg)) {
             throw new KitException("method arl: MedCutMix is not built for the fusion model");
         }
         List<TrainingRow> train = Trainer.trainingRows(cfg);

@@ -138,7 +138,7 @@ public final class Trainer {
 
     /** MedCutMix as the config says (null: off), finding diagnostic sentences with the run's ontology and lexicon. */
     private org.makekit.augment.MedCutMix medCutMix(Method.Settings settings) {
-        if (cfg.medcutmix == null || cfg.medcutmix.isBlank() || cfg.medcutmix.equalsIgnoreCase("off")) return null;
+        if (!medCutMixOn(cfg)) return null;
         var lexicon = cfg.concepts == null ? org.makekit.knowledge.ConceptLexicon.builtin()
                 : org.makekit.knowledge.ConceptLexicon.load(Path.of(cfg.concepts));
         var ontology = settings.loadOntology();
@@ -146,6 +146,11 @@ public final class Trainer {
         var m = new org.makekit.augment.MedCutMix(org.makekit.augment.MedCutMix.Options.parse(cfg.medcutmix), finder, cfg.seed);
         System.err.println("medcutmix " + m.options().spec() + " (diagnostic sentences from the " + ontology.source() + ")");
         return m;
+    }
+
+    /** Whether the config asks for MedCutMix (null, blank and "off" mean no). */
+    static boolean medCutMixOn(TrainConfig cfg) {
+        return cfg.medcutmix != null && !cfg.medcutmix.isBlank() && !cfg.medcutmix.equalsIgnoreCase("off");
     }
 
     static List<TrainingRow> trainingRows(TrainConfig cfg) {
@@ -159,7 +164,7 @@ public final class Trainer {
         return cfg.imageRoot != null ? Path.of(cfg.imageRoot) : Path.of(cfg.table).toAbsolutePath().getParent();
     }
 
-    boolean fp16() {
+    private boolean fp16() {
         return cfg.precision.equals("fp16");
     }
 
